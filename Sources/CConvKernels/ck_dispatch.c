@@ -1,0 +1,72 @@
+// Run-time choice of the kernel family, and the per-thread scratch buffers.
+#include "ck_internal.h"
+
+static int g_isa = -1;   // resolved on first use; benign race: every thread computes the same value
+
+static ck_isa detect(void) {
+#if defined(__x86_64__)
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
+        __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq"))
+        return CK_ISA_AVX512;
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return CK_ISA_AVX2;
+#endif
+    return CK_ISA_GENERIC;
+}
+
+ck_isa ck_active_isa(void) {
+    if (g_isa < 0) g_isa = (int)detect();
+    return (ck_isa)g_isa;
+}
+
+void ck_force_isa(ck_isa isa) {
+    ck_isa best = detect();
+    g_isa = (int)(isa > best ? best : isa);
+}
+
+int ck_gemm_nr(void) {
+    switch (ck_active_isa()) {
+    case CK_ISA_AVX512: return 32;
+    case CK_ISA_AVX2: return 16;
+    default: return 16;
+    }
+}
+
+void ck_sgemm(int M, int N, int K, float alpha, const float *A, ptrdiff_t rsa, ptrdiff_t csa,
+              const float *B, ptrdiff_t rsb, ptrdiff_t csb, float beta, float *C, ptrdiff_t ldc) {
+    switch (ck_active_isa()) {
+#if defined(__x86_64__)
+    case CK_ISA_AVX512: ck_sgemm_avx512(M, N, K, alpha, A, rsa, csa, B, rsb, csb, beta, C, ldc); return;
+    case CK_ISA_AVX2: ck_sgemm_avx2(M, N, K, alpha, A, rsa, csa, B, rsb, csb, beta, C, ldc); return;
+#endif
+    default: ck_sgemm_generic(M, N, K, alpha, A, rsa, csa, B, rsb, csb, beta, C, ldc); return;
+    }
+}
+
+void ck_conv_gemm(const ck_conv_geom *g, int M, const float *W, ptrdiff_t ldw, const float *x,
+                  int p0, int p1, float alpha, float beta, float *out, ptrdiff_t ldc) {
+    switch (ck_active_isa()) {
+#if defined(__x86_64__)
+    case CK_ISA_AVX512: ck_conv_gemm_avx512(g, M, W, ldw, x, p0, p1, alpha, beta, out, ldc); return;
+    case CK_ISA_AVX2: ck_conv_gemm_avx2(g, M, W, ldw, x, p0, p1, alpha, beta, out, ldc); return;
+#endif
+    default: ck_conv_gemm_generic(g, M, W, ldw, x, p0, p1, alpha, beta, out, ldc); return;
+    }
+}
+
+#define CK_SLOTS 4
+static _Thread_local float *tl_buf[CK_SLOTS];
+static _Thread_local size_t tl_cap[CK_SLOTS];
+
+float *ck_workspace(int slot, size_t nfloats) {
+    if (tl_cap[slot] < nfloats) {
+        free(tl_buf[slot]);
+        size_t bytes = (nfloats * sizeof(float) + 63) & ~(size_t)63;
+        tl_buf[slot] = aligned_alloc(64, bytes);
+        if (!tl_buf[slot]) abort();   // out of memory: nothing sensible to return to a kernel
+        tl_cap[slot] = nfloats;
+    }
+    return tl_buf[slot];
+}
+
+float *ck_scratch(int slot, size_t n) { return ck_workspace(slot, n); }

@@ -1,0 +1,98 @@
+/// ConvKit's C kernels: the hot loops only. Everything here is single-threaded; the Swift layer splits
+/// work across threads and calls these on disjoint pieces. All matrices are float32. Layout of images is
+/// NCHW (NCDHW for 3-D): a 1-D or 2-D problem is a 3-D one with depth (and height) 1.
+///
+/// The instruction set (AVX-512, AVX2+FMA, portable C) is chosen once, at the first call, from what the
+/// CPU reports (`__builtin_cpu_supports`): see ck_dispatch.c.
+#ifndef CK_KERNELS_H
+#define CK_KERNELS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/// Which kernel family runs: 0 portable C, 1 AVX2+FMA, 2 AVX-512.
+typedef enum { CK_ISA_GENERIC = 0, CK_ISA_AVX2 = 1, CK_ISA_AVX512 = 2 } ck_isa;
+
+/// The ISA picked at run time (the best the CPU supports, or the one forced by ck_force_isa).
+ck_isa ck_active_isa(void);
+/// Forces an ISA (for tests and benchmarks); an ISA the CPU lacks falls back to the best it has.
+void ck_force_isa(ck_isa isa);
+/// Column-panel width of the active micro-kernel (callers align column splits to it).
+int ck_gemm_nr(void);
+
+/// C[M×N] = alpha · A[M×K] · B[K×N] + beta · C, with arbitrary element strides, so transposes are free:
+/// A[i][k] = A[i*rsa + k*csa], B[k][j] = B[k*rsb + j*csb], C[i][j] = C[i*ldc + j].
+/// With beta == 0, C is not read (it may hold garbage).
+void ck_sgemm(int M, int N, int K, float alpha,
+              const float *A, ptrdiff_t rsa, ptrdiff_t csa,
+              const float *B, ptrdiff_t rsb, ptrdiff_t csb,
+              float beta, float *C, ptrdiff_t ldc);
+
+/// Geometry of one convolution group on one image, 3-D in general (1-D/2-D: leading sizes 1).
+/// Output positions are numbered p = (od*oh + y)*ow + x; rows of the im2col matrix are numbered
+/// k = ((c*kd + a)*kh + b)*kw + e, which is the memory order of a PyTorch weight [Cout, Cin/g, kd, kh, kw].
+/// Input coordinate of tap (a,b,e) at output (z,y,x): (z*sd - pd + a*dd, y*sh - ph + b*dh, x*sw - pw + e*dw);
+/// coordinates outside the input read as zero (this is how explicit, asymmetric and 'same' padding work).
+typedef struct {
+    int c;                 ///< input channels of this group
+    int id, ih, iw;        ///< input depth, height, width
+    int kd, kh, kw;        ///< kernel extent
+    int sd, sh, sw;        ///< stride
+    int pd, ph, pw;        ///< padding before (front, top, left)
+    int dd, dh, dw;        ///< dilation
+    int od, oh, ow;        ///< output depth, height, width
+} ck_conv_geom;
+
+/// out[M × P'] (row stride ldc) = alpha · W[M × K] (row stride ldw) · im2col(x)[K × (p0..p1)] + beta · out,
+/// where K = c·kd·kh·kw, without materializing the im2col matrix: patches are packed straight into the
+/// GEMM's panel format. `x` points at channel 0 of the group; channels are id·ih·iw apart.
+void ck_conv_gemm(const ck_conv_geom *g, int M, const float *W, ptrdiff_t ldw,
+                  const float *x, int p0, int p1, float alpha, float beta, float *out, ptrdiff_t ldc);
+
+/// Writes im2col(x) rows 0..K-1, columns p0..p1-1 into col (row stride ldcol).
+void ck_im2col(const ck_conv_geom *g, const float *x, int p0, int p1, float *col, ptrdiff_t ldcol);
+/// Adds col (rows c0·kvol..c1·kvol-1, columns p0..p1-1, row stride ldcol) back into the input positions they
+/// were read from, for input channels c0..c1-1 only (the adjoint of im2col; channels are independent, so
+/// disjoint channel ranges can run in parallel).
+void ck_col2im(const ck_conv_geom *g, const float *col, ptrdiff_t ldcol, int p0, int p1,
+               int c0, int c1, float *x);
+
+/// Depthwise (groups == channels, one filter per channel) direct convolution for channels c0..c1-1:
+/// out[c] = sum over taps of w[c, a, b, e] · x[c, input coordinate] (+ bias[c] if bias != NULL).
+/// g->c is ignored; x, w, out point at channel 0.
+void ck_depthwise_forward(const ck_conv_geom *g, const float *x, const float *w, const float *bias,
+                          int c0, int c1, float *out);
+/// Depthwise backward for channels c0..c1-1: dx += conv^T(dy, w) (if dx != NULL), dw += corr(x, dy) (if dw != NULL).
+void ck_depthwise_backward(const ck_conv_geom *g, const float *x, const float *w, const float *dy,
+                           int c0, int c1, float *dx, float *dw);
+
+/// Pooling geometry uses ck_conv_geom with c = number of planes handled (channels × batch).
+/// Max pooling over planes c0..c1-1: out = max over the window of valid input positions (padding never wins);
+/// argmax (may be NULL) receives the flat index inside the plane of the winner, or -1 for an empty window.
+void ck_maxpool_forward(const ck_conv_geom *g, const float *x, int c0, int c1, float *out, int32_t *argmax);
+/// dx[argmax] += dy for planes c0..c1-1.
+void ck_maxpool_backward(const ck_conv_geom *g, const float *dy, const int32_t *argmax, int c0, int c1, float *dx);
+/// Average pooling; divisor = window size counting padding if count_include_pad, else valid positions only.
+/// Windows are clipped to input + padding (ceil mode may run past both), as PyTorch does.
+void ck_avgpool_forward(const ck_conv_geom *g, const float *x, int c0, int c1, int count_include_pad, float *out);
+void ck_avgpool_backward(const ck_conv_geom *g, const float *dy, int c0, int c1, int count_include_pad, float *dx);
+
+/// A per-thread scratch buffer of at least n floats (64-byte aligned), reused across calls on the same
+/// thread. Slots 0 and 1 belong to the GEMM; callers use slots 2 and 3. Valid until the next call with
+/// the same slot on the same thread.
+float *ck_scratch(int slot, size_t n);
+
+/// y[i] = max(x[i], 0) style helpers used in hot paths.
+void ck_relu_forward(const float *x, float *y, size_t n);
+void ck_relu_backward(const float *x, const float *dy, float *dx, size_t n);
+/// y[i] += a · x[i]
+void ck_axpy(size_t n, float a, const float *x, float *y);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,131 @@
+import CConvKernels
+
+/// Options of an N-d convolution (N = 1, 2, 3 spatial axes), PyTorch's conventions: NCHW layout,
+/// weights [Cout, Cin/groups, k…], output channel o belongs to group o / (Cout/groups).
+public struct ConvOptions: Equatable {
+    public var stride: [Int]
+    public var padding: Padding
+    public var dilation: [Int]
+    public var groups: Int
+    /// What padding positions hold; non-zero fills pad the input explicitly first.
+    public var paddingFill: PaddingFill
+
+    public init(stride: [Int] = [1], padding: Padding = .valid, dilation: [Int] = [1], groups: Int = 1,
+                paddingFill: PaddingFill = .zeros) {
+        self.stride = stride; self.padding = padding; self.dilation = dilation
+        self.groups = groups; self.paddingFill = paddingFill
+    }
+}
+
+/// A convolution resolved for one input shape: geometry plus channel bookkeeping.
+public struct ConvPlan {
+    public let batch: Int, inChannels: Int, outChannels: Int, groups: Int
+    public let geometry: WindowGeometry
+    /// Set when `paddingFill` is not zeros: the input is padded by these per-axis amounts first.
+    public let prePad: PaddingFill?
+
+    public init(input: [Int], weight: [Int], options o: ConvOptions) {
+        precondition(input.count >= 3 && input.count <= 5 && weight.count == input.count,
+                     "convolution needs input [N, C, spatial…] and weight [Cout, Cin/g, k…] of equal rank (1–3 spatial axes); got \(input) and \(weight)")
+        batch = input[0]; inChannels = input[1]; outChannels = weight[0]; groups = o.groups
+        precondition(groups > 0 && inChannels % groups == 0 && outChannels % groups == 0,
+                     "groups \(groups) must divide input channels \(inChannels) and output channels \(outChannels)")
+        precondition(weight[1] * groups == inChannels,
+                     "weight \(weight) expects \(weight[1] * groups) input channels, input \(input) has \(inChannels)")
+        let spatial = Array(input[2...]), k = Array(weight[2...])
+        let g = WindowGeometry(input: spatial, kernel: k, stride: o.stride, padding: o.padding, dilation: o.dilation)
+        if o.paddingFill != .zeros && (g.padBefore.contains { $0 > 0 } || g.padAfter.contains { $0 > 0 }) {
+            prePad = o.paddingFill
+        } else {
+            prePad = nil
+        }
+        precondition(g.output.allSatisfy { $0 > 0 }, "convolution output would be empty: input \(spatial), kernel \(k), geometry \(g)")
+        geometry = g
+    }
+
+    public var outputShape: [Int] { [batch, outChannels] + geometry.output }
+    var isDepthwise: Bool { groups == inChannels && groups == outChannels && groups > 1 }
+
+    /// Applies reflect/replicate padding; returns the input to convolve and the geometry with zero padding.
+    func prepare(_ x: Tensor) -> (Tensor, WindowGeometry) {
+        guard let fill = prePad else { return (x, geometry) }
+        let pairs = [(0, 0), (0, 0)] + Swift.zip(geometry.padBefore, geometry.padAfter).map { ($0, $1) }
+        let xp = x.padded(pairs, mode: fill == .reflect ? .reflect : .replicate)
+        var g = geometry
+        g.input = Array(xp.shape[2...])
+        g.padBefore = g.padBefore.map { _ in 0 }; g.padAfter = g.padBefore
+        return (xp, g)
+    }
+}
+
+/// N-d convolution (cross-correlation, as every framework computes it).
+/// - Shapes: x [N, Cin, *S], weight [Cout, Cin/groups, *K], bias [Cout] → [N, Cout, *O] with
+///   O_i = ⌊(S_i + p_before + p_after − d_i·(K_i−1) − 1)/s_i⌋ + 1.
+/// - Paths: depthwise (groups == Cin == Cout) runs a direct kernel; 1×1 stride-1 runs a plain GEMM;
+///   everything else runs GEMM with im2col packed on the fly into the GEMM's panels.
+public func conv(_ x: Tensor, weight: Tensor, bias: Tensor? = nil, options: ConvOptions = ConvOptions()) -> Tensor {
+    let plan = ConvPlan(input: x.shape, weight: weight.shape, options: options)
+    if let bias { precondition(bias.shape == [plan.outChannels], "bias \(bias.shape) for \(plan.outChannels) output channels") }
+    let (xin, geo) = plan.prepare(x)
+    let N = plan.batch, G = plan.groups, cin = plan.inChannels, cout = plan.outChannels
+    let cg = cin / G, mg = cout / G, P = geo.outputVolume, S = geo.inputVolume
+    let K = cg * geo.kernelVolume
+    let cgeo = geo.cGeometry(channels: cg)
+    return Tensor(shape: plan.outputShape) { out in
+        let o = out.baseAddress!
+        xin.withUnsafeBufferPointer { xb in weight.withUnsafeBufferPointer { wb in
+            let xp = xb.baseAddress!, wp = wb.baseAddress!
+            let bp = bias?.scalars
+            if plan.isDepthwise {
+                // Tasks over (sample, channel block); each writes disjoint output planes.
+                let blocks = Swift.max(1, Swift.min(cin, Parallel.threads * 4 / Swift.max(N, 1)))
+                let per = (cin + blocks - 1) / blocks
+                Parallel.forEach(N * blocks) { t in
+                    let n = t / blocks, c0 = (t % blocks) * per, c1 = Swift.min(cin, c0 + per)
+                    if c0 >= c1 { return }
+                    withUnsafePointer(to: cgeo) { gp in
+                        bp.withOptionalPointer { bptr in
+                            ck_depthwise_forward(gp, xp + n * cin * S, wp, bptr, Int32(c0), Int32(c1), o + n * cout * P)
+                        }
+                    }
+                }
+                return
+            }
+            // Tasks: (n, g) pairs, each column range split further when there are fewer pairs than threads.
+            let pairs = N * G
+            let nr = Int(ck_gemm_nr())
+            let splits = pairs >= Parallel.threads ? 1 : Swift.min((Parallel.threads + pairs - 1) / pairs, Swift.max(1, P / (4 * nr)))
+            var chunk = (P + splits - 1) / splits
+            chunk = (chunk + nr - 1) / nr * nr
+            let nchunks = (P + chunk - 1) / chunk
+            Parallel.forEach(pairs * nchunks) { t in
+                let pair = t / nchunks, n = pair / G, g = pair % G
+                let p0 = (t % nchunks) * chunk, p1 = Swift.min(P, p0 + chunk)
+                let dst = o + (n * cout + g * mg) * P
+                var beta: Float = 0
+                if let bp {
+                    for i in 0..<mg { let v = bp[g * mg + i]; for p in p0..<p1 { dst[i * P + p] = v } }
+                    beta = 1
+                }
+                let xs = xp + (n * cin + g * cg) * S
+                let ws = wp + g * mg * K
+                if geo.isPointwise {
+                    ck_sgemm(Int32(mg), Int32(p1 - p0), Int32(K), 1, ws, K, 1, xs + p0, S, 1, beta, dst + p0, P)
+                } else {
+                    withUnsafePointer(to: cgeo) { gp in
+                        ck_conv_gemm(gp, Int32(mg), ws, K, xs, Int32(p0), Int32(p1), 1, beta, dst + p0, P)
+                    }
+                }
+            }
+        } }
+    }
+}
+
+extension Optional where Wrapped == [Float] {
+    func withOptionalPointer<R>(_ body: (UnsafePointer<Float>?) -> R) -> R {
+        switch self {
+        case .none: return body(nil)
+        case .some(let a): return a.withUnsafeBufferPointer { body($0.baseAddress) }
+        }
+    }
+}

@@ -1,0 +1,86 @@
+import Foundation
+
+/// Runs the `convkit bench` kernel cases and formats the results.
+public struct KernelBenchmark: Codable {
+    public struct GemmResult: Codable { public var m, n, k: Int; public var ms, gflops: Double }
+    public struct ConvResult: Codable {
+        public var name: String
+        public var n, cin, h, w, cout, k, stride, pad, dilation, groups: Int
+        public var fwd_ms, fwdbwd_ms: Double
+    }
+    public struct PoolResult: Codable { public var n, c, h, w, k, stride: Int; public var ms: Double }
+    public var threads: Int
+    public var isa: String
+    public var gemm: [GemmResult] = []
+    public var conv2d: [ConvResult] = []
+    public var maxpool2d: [PoolResult] = []
+
+    /// Times every case; `progress` receives one line per finished case.
+    public static func run(_ s: BenchShapes, seconds: Double, progress: (String) -> Void = { _ in }) -> KernelBenchmark {
+        var r = KernelBenchmark(threads: Parallel.threads, isa: KernelInfo.isaName)
+        var rng = SeededGenerator(seed: 0)
+        for g in s.gemm ?? [] {
+            let a = Tensor.normal([g.m, g.k], rng: &rng), b = Tensor.normal([g.k, g.n], rng: &rng)
+            var c = Tensor.zeros([g.m, g.n])
+            let ms = medianMilliseconds(seconds: seconds) {
+                a.withUnsafeBufferPointer { pa in b.withUnsafeBufferPointer { pb in c.withUnsafeMutableBufferPointer { pc in
+                    sgemm(m: g.m, n: g.n, k: g.k, a: pa.baseAddress!, rsa: g.k, csa: 1, b: pb.baseAddress!, rsb: g.n, csb: 1,
+                          c: pc.baseAddress!, ldc: g.n)
+                } } }
+            }
+            let res = GemmResult(m: g.m, n: g.n, k: g.k, ms: ms, gflops: 2.0 * Double(g.m * g.n * g.k) / ms / 1e6)
+            r.gemm.append(res)
+            progress(String(format: "gemm %dx%dx%d: %.3f ms, %.1f GFLOP/s", g.m, g.n, g.k, ms, res.gflops))
+        }
+        for c in s.conv2d ?? [] {
+            let groups = c.groups ?? 1, dil = c.dilation ?? 1
+            let x = Tensor.normal([c.n, c.cin, c.h, c.w], rng: &rng)
+            let w = Tensor.normal([c.cout, c.cin / groups, c.k, c.k], rng: &rng)
+            let o = ConvOptions(stride: [c.stride], padding: .symmetric(c.pad), dilation: [dil], groups: groups)
+            let fwd = medianMilliseconds(seconds: seconds) { _ = conv(x, weight: w, options: o) }
+            let gy = Tensor.normal(conv(x, weight: w, options: o).shape, rng: &rng)
+            let fb = medianMilliseconds(seconds: seconds) {
+                _ = conv(x, weight: w, options: o)
+                _ = convBackward(x, weight: w, gradOutput: gy, options: o, needBias: false)
+            }
+            r.conv2d.append(ConvResult(name: c.name, n: c.n, cin: c.cin, h: c.h, w: c.w, cout: c.cout, k: c.k, stride: c.stride,
+                                       pad: c.pad, dilation: dil, groups: groups, fwd_ms: fwd, fwdbwd_ms: fb))
+            progress(String(format: "conv2d %@: fwd %.3f ms, fwd+bwd %.3f ms", c.name, fwd, fb))
+        }
+        for p in s.maxpool2d ?? [] {
+            let x = Tensor.normal([p.n, p.c, p.h, p.w], rng: &rng)
+            let o = PoolOptions(kernel: [p.k], stride: [p.stride])
+            let ms = medianMilliseconds(seconds: seconds) { _ = maxPool(x, o, returnIndices: false) }
+            r.maxpool2d.append(PoolResult(n: p.n, c: p.c, h: p.h, w: p.w, k: p.k, stride: p.stride, ms: ms))
+            progress(String(format: "maxpool2d (%d,%d,%d,%d) k%d s%d: %.3f ms", p.n, p.c, p.h, p.w, p.k, p.stride, ms))
+        }
+        return r
+    }
+
+    public func jsonString() -> String {
+        let enc = JSONEncoder()
+        enc.outputFormatting = [.sortedKeys]
+        return String(data: try! enc.encode(self), encoding: .utf8)!
+    }
+
+    /// A Markdown table of the results.
+    public func table() -> String {
+        var lines = ["threads: \(threads), kernels: \(isa)", "", "| case | forward ms | forward+backward ms |", "|---|---:|---:|"]
+        for g in gemm { lines.append(String(format: "| sgemm %d×%d×%d | %.3f (%.0f GFLOP/s) | |", g.m, g.n, g.k, g.ms, g.gflops)) }
+        for c in conv2d { lines.append(String(format: "| conv2d %@ | %.3f | %.3f |", c.name, c.fwd_ms, c.fwdbwd_ms)) }
+        for p in maxpool2d { lines.append(String(format: "| maxpool2d (%d,%d,%d,%d) %d×%d/%d | %.3f | |", p.n, p.c, p.h, p.w, p.k, p.k, p.stride, p.ms)) }
+        return lines.joined(separator: "\n")
+    }
+}
+
+import CConvKernels
+/// Which kernels run on this machine.
+public enum KernelInfo {
+    public static var isaName: String {
+        switch ck_active_isa() {
+        case CK_ISA_AVX512: return "avx512"
+        case CK_ISA_AVX2: return "avx2+fma"
+        default: return "generic"
+        }
+    }
+}

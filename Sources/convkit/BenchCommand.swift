@@ -1,0 +1,34 @@
+import ArgumentParser
+import ConvKit
+import Foundation
+
+/// `convkit bench`: medians of SGEMM, conv2d forward / forward+backward and max-pool timings.
+struct BenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Time the kernels (medians after warm-up) on the standard cases or those of --shapes.")
+
+    @OptionGroup var threadOptions: ThreadOptions
+    @Flag(help: "Print one JSON object instead of a table.") var json = false
+    @Option(help: "A shapes file (the form of Benchmarks/shapes.json).") var shapes: String?
+    @Option(help: "Seconds to spend timing each case (0.05…60).") var seconds: Double = 0.6
+
+    func validate() throws {
+        guard (0.05...60).contains(seconds) else {
+            throw ValidationError("--seconds must be between 0.05 and 60, found \(seconds)")
+        }
+    }
+
+    func run() throws {
+        threadOptions.apply()
+        let cases = try shapes.map(BenchShapes.load(path:)) ?? .standard
+        let report = KernelBenchmark.run(cases, seconds: seconds) { line in
+            if !json { FileHandle.standardError.write((line + "\n").data(using: .utf8)!) }
+        }
+        if json {
+            print(report.jsonString())
+        } else {
+            print(report.table())
+        }
+    }
+}

@@ -1,0 +1,24 @@
+import ArgumentParser
+import ConvKit
+
+@main
+struct ConvKitCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "convkit",
+        abstract: "ConvKit: build, train, analyse and run convolutional neural networks.",
+        subcommands: [BenchCommand.self])
+}
+
+/// Options every compute-heavy subcommand shares.
+struct ThreadOptions: ParsableArguments {
+    @Option(help: "Worker threads for the kernels (1…256; default: all cores).")
+    var threads: Int?
+
+    func validate() throws {
+        if let t = threads, !(1...256).contains(t) {
+            throw ValidationError("--threads must be between 1 and 256, found \(t)")
+        }
+    }
+
+    func apply() { if let t = threads { Parallel.threads = t } }
+}

@@ -1,0 +1,115 @@
+import XCTest
+import ConvKit
+
+final class ConvTests: XCTestCase {
+    /// The notes' worked example: 6×6 image, left half 10, right half 0, vertical edge filter → 30s in the middle.
+    func testVerticalEdgeDetectionExample() {
+        var img = Tensor.zeros([1, 1, 6, 6])
+        for r in 0..<6 { for c in 0..<3 { img[0, 0, r, c] = 10 } }
+        let filt = Tensor(shape: [1, 1, 3, 3], scalars: [1, 0, -1, 1, 0, -1, 1, 0, -1])
+        let y = conv(img, weight: filt)
+        XCTAssertEqual(y.shape, [1, 1, 4, 4])
+        for r in 0..<4 { XCTAssertEqual([y[0, 0, r, 0], y[0, 0, r, 1], y[0, 0, r, 2], y[0, 0, r, 3]], [0, 30, 30, 0]) }
+    }
+
+    func testOutputSizeFormula() {
+        // ⌊(n + 2p − f)/s⌋ + 1
+        XCTAssertEqual(convOutputSize(6, kernel: 3), 4)
+        XCTAssertEqual(convOutputSize(7, kernel: 3, stride: 2, padBefore: 0, padAfter: 0), 3)
+        XCTAssertEqual(convOutputSize(7, kernel: 3, stride: 2, padBefore: 1, padAfter: 1), 4)
+        XCTAssertEqual(convOutputSize(32, kernel: 5, stride: 1, padBefore: 0, padAfter: 0), 28)
+        // 'same' at stride 1 with odd f: p = (f − 1)/2 each side.
+        for f in [1, 3, 5, 7] {
+            let g = WindowGeometry(input: [10, 11], kernel: [f], padding: .same)
+            XCTAssertEqual(g.padBefore, [(f - 1) / 2, (f - 1) / 2]); XCTAssertEqual(g.output, [10, 11])
+        }
+        // TensorFlow 'same' at stride 2: out = ⌈n/s⌉, the odd pixel goes after.
+        let g = WindowGeometry(input: [224], kernel: [7], stride: [2], padding: .same)
+        XCTAssertEqual(g.output, [112]); XCTAssertEqual(g.padBefore, [2]); XCTAssertEqual(g.padAfter, [3])
+        let h = WindowGeometry(input: [5], kernel: [2], stride: [2], padding: .same)
+        XCTAssertEqual(h.output, [3]); XCTAssertEqual(h.padBefore, [0]); XCTAssertEqual(h.padAfter, [1])
+    }
+
+    struct Case { var n, cin, cout, groups: Int; var spatial, k, stride, pb, pa, dil: [Int] }
+
+    static let cases: [Case] = [
+        Case(n: 2, cin: 3, cout: 5, groups: 1, spatial: [9, 7], k: [3, 3], stride: [1, 1], pb: [1, 1], pa: [1, 1], dil: [1, 1]),
+        Case(n: 1, cin: 4, cout: 6, groups: 2, spatial: [11, 10], k: [3, 2], stride: [2, 3], pb: [0, 1], pa: [2, 0], dil: [1, 2]),
+        Case(n: 3, cin: 6, cout: 6, groups: 6, spatial: [8, 9], k: [3, 3], stride: [1, 1], pb: [1, 1], pa: [1, 1], dil: [1, 1]),
+        Case(n: 2, cin: 5, cout: 5, groups: 5, spatial: [10, 7], k: [3, 5], stride: [2, 1], pb: [2, 0], pa: [1, 3], dil: [2, 1]),
+        Case(n: 2, cin: 7, cout: 9, groups: 1, spatial: [6, 5], k: [1, 1], stride: [1, 1], pb: [0, 0], pa: [0, 0], dil: [1, 1]),
+        Case(n: 1, cin: 3, cout: 40, groups: 1, spatial: [13, 37], k: [5, 5], stride: [1, 1], pb: [2, 2], pa: [2, 2], dil: [1, 1]),
+        Case(n: 2, cin: 3, cout: 4, groups: 1, spatial: [19], k: [4], stride: [3], pb: [2], pa: [1], dil: [2]),
+        Case(n: 2, cin: 4, cout: 2, groups: 2, spatial: [5, 6, 7], k: [2, 3, 3], stride: [1, 2, 1], pb: [1, 0, 1], pa: [0, 1, 1], dil: [2, 1, 1]),
+        Case(n: 1, cin: 2, cout: 4, groups: 2, spatial: [9, 9], k: [3, 3], stride: [1, 1], pb: [1, 1], pa: [1, 1], dil: [1, 1]),
+        Case(n: 1, cin: 16, cout: 24, groups: 1, spatial: [1, 33], k: [1, 1], stride: [1, 2], pb: [0, 0], pa: [0, 0], dil: [1, 1]),
+    ]
+
+    func testForwardMatchesReference() {
+        var rng = SeededGenerator(seed: 10)
+        for c in Self.cases {
+            let x = Tensor.uniform([c.n, c.cin] + c.spatial, low: -1, high: 1, rng: &rng)
+            let w = Tensor.uniform([c.cout, c.cin / c.groups] + c.k, low: -1, high: 1, rng: &rng)
+            let b = Tensor.uniform([c.cout], low: -1, high: 1, rng: &rng)
+            let opts = ConvOptions(stride: c.stride, padding: .explicit(before: c.pb, after: c.pa), dilation: c.dil, groups: c.groups)
+            let y = conv(x, weight: w, bias: b, options: opts)
+            let ref = Reference.conv(x, w, bias: b, stride: c.stride, padBefore: c.pb, padAfter: c.pa, dilation: c.dil, groups: c.groups)
+            XCTAssertEqual(y.shape, ref.shape, "\(c)")
+            XCTAssertLessThan(y.maxAbsDifference(ref), 1e-4, "\(c)")
+        }
+    }
+
+    func testBackwardMatchesFiniteDifferences() {
+        var rng = SeededGenerator(seed: 11)
+        for c in Self.cases where c.spatial.reduce(1, *) * c.cin * c.n < 1500 {
+            let x = Tensor.uniform([c.n, c.cin] + c.spatial, low: -1, high: 1, rng: &rng)
+            let w = Tensor.uniform([c.cout, c.cin / c.groups] + c.k, low: -1, high: 1, rng: &rng)
+            let b = Tensor.uniform([c.cout], low: -1, high: 1, rng: &rng)
+            let opts = ConvOptions(stride: c.stride, padding: .explicit(before: c.pb, after: c.pa), dilation: c.dil, groups: c.groups)
+            let y = conv(x, weight: w, bias: b, options: opts)
+            let r = Tensor.uniform(y.shape, low: -1, high: 1, rng: &rng)
+            let (gx, gw, gb) = convBackward(x, weight: w, gradOutput: r, options: opts)
+            let nx = numericGradient(x) { dot(conv($0, weight: w, bias: b, options: opts), r) }
+            let nw = numericGradient(w) { dot(conv(x, weight: $0, bias: b, options: opts), r) }
+            let nb = numericGradient(b) { dot(conv(x, weight: w, bias: $0, options: opts), r) }
+            XCTAssertLessThan(relativeError(gx!, nx), 2e-3, "dx \(c)")
+            XCTAssertLessThan(relativeError(gw, nw), 2e-3, "dw \(c)")
+            XCTAssertLessThan(relativeError(gb!, nb), 2e-3, "db \(c)")
+        }
+    }
+
+    func testBackwardSingleAndMultiThreadAgree() {
+        var rng = SeededGenerator(seed: 12)
+        for c in Self.cases {
+            let x = Tensor.uniform([c.n, c.cin] + c.spatial, low: -1, high: 1, rng: &rng)
+            let w = Tensor.uniform([c.cout, c.cin / c.groups] + c.k, low: -1, high: 1, rng: &rng)
+            let opts = ConvOptions(stride: c.stride, padding: .explicit(before: c.pb, after: c.pa), dilation: c.dil, groups: c.groups)
+            let y = conv(x, weight: w, options: opts)
+            let r = Tensor.uniform(y.shape, low: -1, high: 1, rng: &rng)
+            let saved = Parallel.threads
+            Parallel.threads = 1
+            let a = convBackward(x, weight: w, gradOutput: r, options: opts)
+            Parallel.threads = 2
+            let b = convBackward(x, weight: w, gradOutput: r, options: opts)
+            Parallel.threads = saved
+            XCTAssertLessThan(a.input!.maxAbsDifference(b.input!), 1e-4)
+            XCTAssertLessThan(a.weight.maxAbsDifference(b.weight), 1e-4)
+        }
+    }
+
+    func testReflectAndReplicatePadding() {
+        var rng = SeededGenerator(seed: 13)
+        let x = Tensor.uniform([1, 2, 5, 6], low: -1, high: 1, rng: &rng)
+        let w = Tensor.uniform([3, 2, 3, 3], low: -1, high: 1, rng: &rng)
+        for fill in [PaddingFill.reflect, .replicate] {
+            let opts = ConvOptions(padding: .symmetric(1), paddingFill: fill)
+            let y = conv(x, weight: w, options: opts)
+            let xp = x.padded([(1, 1), (1, 1)], mode: fill == .reflect ? .reflect : .replicate)
+            XCTAssertLessThan(y.maxAbsDifference(conv(xp, weight: w)), 1e-5)
+            let r = Tensor.uniform(y.shape, low: -1, high: 1, rng: &rng)
+            let gx = convBackward(x, weight: w, gradOutput: r, options: opts).input!
+            let nx = numericGradient(x) { dot(conv($0, weight: w, options: opts), r) }
+            XCTAssertLessThan(relativeError(gx, nx), 2e-3)
+        }
+    }
+}

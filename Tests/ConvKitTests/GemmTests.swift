@@ -1,0 +1,65 @@
+import XCTest
+import CConvKernels
+import ConvKit
+
+final class GemmTests: XCTestCase {
+    /// Every ISA the CPU has, against the naive reference, on ragged sizes and with transposes.
+    func testSgemmMatchesReferenceOnAllISAs() {
+        var rng = SeededGenerator(seed: 1)
+        let sizes = [(1, 1, 1), (5, 7, 3), (13, 33, 17), (37, 65, 300), (100, 31, 513), (12, 32, 256), (70, 129, 9)]
+        for isa in [CK_ISA_GENERIC, CK_ISA_AVX2, CK_ISA_AVX512] {
+            ck_force_isa(isa)
+            for (m, n, k) in sizes {
+                let a = Tensor.uniform([m, k], low: -1, high: 1, rng: &rng)
+                let b = Tensor.uniform([k, n], low: -1, high: 1, rng: &rng)
+                let ref = Reference.matmul(a.scalars, b.scalars, m: m, n: n, k: k)
+                let c = Tensor.matmul(a, b)
+                XCTAssertEqual(c.shape, [m, n])
+                XCTAssertLessThan(c.maxAbsDifference(Tensor(shape: [m, n], scalars: ref)), 1e-4 * Float(k).squareRoot(),
+                                  "isa \(isa) \(m)x\(n)x\(k)")
+                // Transposed operands through strides.
+                let ct = Tensor.matmul(a.transposed(), b.transposed(), transposeA: true, transposeB: true)
+                XCTAssertLessThan(ct.maxAbsDifference(c), 1e-4 * Float(k).squareRoot())
+            }
+        }
+        ck_force_isa(CK_ISA_AVX512)
+    }
+
+    func testAlphaBetaAccumulate() {
+        var rng = SeededGenerator(seed: 2)
+        let (m, n, k) = (17, 45, 29)
+        let a = Tensor.uniform([m, k], rng: &rng), b = Tensor.uniform([k, n], rng: &rng)
+        var c = Tensor.uniform([m, n], rng: &rng)
+        let c0 = c
+        let ab = Tensor(shape: [m, n], scalars: Reference.matmul(a.scalars, b.scalars, m: m, n: n, k: k))
+        a.withUnsafeBufferPointer { pa in b.withUnsafeBufferPointer { pb in c.withUnsafeMutableBufferPointer { pc in
+            sgemm(m: m, n: n, k: k, alpha: 2, a: pa.baseAddress!, rsa: k, csa: 1, b: pb.baseAddress!, rsb: n, csb: 1,
+                  beta: 0.5, c: pc.baseAddress!, ldc: n)
+        } } }
+        XCTAssertLessThan(c.maxAbsDifference(ab * 2 + c0 * 0.5), 1e-4)
+    }
+
+    func testBatchedMatmulBroadcasts() {
+        var rng = SeededGenerator(seed: 3)
+        let a = Tensor.uniform([3, 4, 5], rng: &rng), b = Tensor.uniform([5, 6], rng: &rng)
+        let c = Tensor.matmul(a, b)
+        XCTAssertEqual(c.shape, [3, 4, 6])
+        for i in 0..<3 {
+            let ai = a.slice(axis: 0, i..<i + 1).reshaped([4, 5])
+            let ref = Reference.matmul(ai.scalars, b.scalars, m: 4, n: 6, k: 5)
+            XCTAssertLessThan(c.slice(axis: 0, i..<i + 1).reshaped([4, 6]).maxAbsDifference(Tensor(shape: [4, 6], scalars: ref)), 1e-5)
+        }
+    }
+
+    func testThreadedAndSingleThreadedAgree() {
+        var rng = SeededGenerator(seed: 4)
+        let a = Tensor.uniform([150, 200], rng: &rng), b = Tensor.uniform([200, 170], rng: &rng)
+        let saved = Parallel.threads
+        Parallel.threads = 1
+        let c1 = Tensor.matmul(a, b)
+        Parallel.threads = 2
+        let c2 = Tensor.matmul(a, b)
+        Parallel.threads = saved
+        XCTAssertEqual(c1, c2)
+    }
+}
