@@ -6,35 +6,93 @@
 #define CK_MR 12
 #define CK_NR 32
 #define CK_FN(name) name##_avx512
+#define CK_UKR_PARTIAL 1   // the micro-kernel stores ragged tiles itself
 
 #pragma clang attribute push(__attribute__((target("avx512f,avx512vl,avx512bw,avx512dq,avx2,fma"))), apply_to = function)
 
-static void ukr_avx512(int kc, const float *a, const float *b, float *c, ptrdiff_t ldc, float beta) {
-    __m512 c0[CK_MR], c1[CK_MR];
-    for (int i = 0; i < CK_MR; i++) { c0[i] = _mm512_setzero_ps(); c1[i] = _mm512_setzero_ps(); }
+// Written out register by register (generated once by hand-rolled unrolling): compilers spill
+// accumulator arrays to the stack instead of keeping 24 zmm registers live.
+static void ukr_avx512(int kc, const float *a, const float *b, float *c, ptrdiff_t ldc, float beta, int mr, int nr) {
+    __m512 c00 = _mm512_setzero_ps(), c01 = _mm512_setzero_ps();
+    __m512 c10 = _mm512_setzero_ps(), c11 = _mm512_setzero_ps();
+    __m512 c20 = _mm512_setzero_ps(), c21 = _mm512_setzero_ps();
+    __m512 c30 = _mm512_setzero_ps(), c31 = _mm512_setzero_ps();
+    __m512 c40 = _mm512_setzero_ps(), c41 = _mm512_setzero_ps();
+    __m512 c50 = _mm512_setzero_ps(), c51 = _mm512_setzero_ps();
+    __m512 c60 = _mm512_setzero_ps(), c61 = _mm512_setzero_ps();
+    __m512 c70 = _mm512_setzero_ps(), c71 = _mm512_setzero_ps();
+    __m512 c80 = _mm512_setzero_ps(), c81 = _mm512_setzero_ps();
+    __m512 c90 = _mm512_setzero_ps(), c91 = _mm512_setzero_ps();
+    __m512 c100 = _mm512_setzero_ps(), c101 = _mm512_setzero_ps();
+    __m512 c110 = _mm512_setzero_ps(), c111 = _mm512_setzero_ps();
     for (int k = 0; k < kc; k++) {
         __m512 b0 = _mm512_loadu_ps(b), b1 = _mm512_loadu_ps(b + 16);
-        _mm_prefetch((const char *)(b + 4 * CK_NR), _MM_HINT_T0);
-        for (int i = 0; i < CK_MR; i++) {
-            __m512 ai = _mm512_set1_ps(a[i]);
-            c0[i] = _mm512_fmadd_ps(ai, b0, c0[i]);
-            c1[i] = _mm512_fmadd_ps(ai, b1, c1[i]);
-        }
+        _mm_prefetch((const char *)(b + 8 * CK_NR), _MM_HINT_T0);
+        { __m512 a0 = _mm512_set1_ps(a[0]); c00 = _mm512_fmadd_ps(a0, b0, c00); c01 = _mm512_fmadd_ps(a0, b1, c01); }
+        { __m512 a1 = _mm512_set1_ps(a[1]); c10 = _mm512_fmadd_ps(a1, b0, c10); c11 = _mm512_fmadd_ps(a1, b1, c11); }
+        { __m512 a2 = _mm512_set1_ps(a[2]); c20 = _mm512_fmadd_ps(a2, b0, c20); c21 = _mm512_fmadd_ps(a2, b1, c21); }
+        { __m512 a3 = _mm512_set1_ps(a[3]); c30 = _mm512_fmadd_ps(a3, b0, c30); c31 = _mm512_fmadd_ps(a3, b1, c31); }
+        { __m512 a4 = _mm512_set1_ps(a[4]); c40 = _mm512_fmadd_ps(a4, b0, c40); c41 = _mm512_fmadd_ps(a4, b1, c41); }
+        { __m512 a5 = _mm512_set1_ps(a[5]); c50 = _mm512_fmadd_ps(a5, b0, c50); c51 = _mm512_fmadd_ps(a5, b1, c51); }
+        { __m512 a6 = _mm512_set1_ps(a[6]); c60 = _mm512_fmadd_ps(a6, b0, c60); c61 = _mm512_fmadd_ps(a6, b1, c61); }
+        { __m512 a7 = _mm512_set1_ps(a[7]); c70 = _mm512_fmadd_ps(a7, b0, c70); c71 = _mm512_fmadd_ps(a7, b1, c71); }
+        { __m512 a8 = _mm512_set1_ps(a[8]); c80 = _mm512_fmadd_ps(a8, b0, c80); c81 = _mm512_fmadd_ps(a8, b1, c81); }
+        { __m512 a9 = _mm512_set1_ps(a[9]); c90 = _mm512_fmadd_ps(a9, b0, c90); c91 = _mm512_fmadd_ps(a9, b1, c91); }
+        { __m512 a10 = _mm512_set1_ps(a[10]); c100 = _mm512_fmadd_ps(a10, b0, c100); c101 = _mm512_fmadd_ps(a10, b1, c101); }
+        { __m512 a11 = _mm512_set1_ps(a[11]); c110 = _mm512_fmadd_ps(a11, b0, c110); c111 = _mm512_fmadd_ps(a11, b1, c111); }
         a += CK_MR; b += CK_NR;
     }
-    if (beta == 0.0f) {
-        for (int i = 0; i < CK_MR; i++) {
-            _mm512_storeu_ps(c + i * ldc, c0[i]);
-            _mm512_storeu_ps(c + i * ldc + 16, c1[i]);
-        }
-    } else {
-        __m512 bv = _mm512_set1_ps(beta);
-        for (int i = 0; i < CK_MR; i++) {
-            _mm512_storeu_ps(c + i * ldc, _mm512_fmadd_ps(bv, _mm512_loadu_ps(c + i * ldc), c0[i]));
-            _mm512_storeu_ps(c + i * ldc + 16, _mm512_fmadd_ps(bv, _mm512_loadu_ps(c + i * ldc + 16), c1[i]));
-        }
+    if (mr == CK_MR && nr == CK_NR && beta == 0.0f) {
+        _mm512_storeu_ps(c + 0 * ldc, c00); _mm512_storeu_ps(c + 0 * ldc + 16, c01);
+        _mm512_storeu_ps(c + 1 * ldc, c10); _mm512_storeu_ps(c + 1 * ldc + 16, c11);
+        _mm512_storeu_ps(c + 2 * ldc, c20); _mm512_storeu_ps(c + 2 * ldc + 16, c21);
+        _mm512_storeu_ps(c + 3 * ldc, c30); _mm512_storeu_ps(c + 3 * ldc + 16, c31);
+        _mm512_storeu_ps(c + 4 * ldc, c40); _mm512_storeu_ps(c + 4 * ldc + 16, c41);
+        _mm512_storeu_ps(c + 5 * ldc, c50); _mm512_storeu_ps(c + 5 * ldc + 16, c51);
+        _mm512_storeu_ps(c + 6 * ldc, c60); _mm512_storeu_ps(c + 6 * ldc + 16, c61);
+        _mm512_storeu_ps(c + 7 * ldc, c70); _mm512_storeu_ps(c + 7 * ldc + 16, c71);
+        _mm512_storeu_ps(c + 8 * ldc, c80); _mm512_storeu_ps(c + 8 * ldc + 16, c81);
+        _mm512_storeu_ps(c + 9 * ldc, c90); _mm512_storeu_ps(c + 9 * ldc + 16, c91);
+        _mm512_storeu_ps(c + 10 * ldc, c100); _mm512_storeu_ps(c + 10 * ldc + 16, c101);
+        _mm512_storeu_ps(c + 11 * ldc, c110); _mm512_storeu_ps(c + 11 * ldc + 16, c111);
+        return;
+    }
+    // Partial tile (ragged edge) or accumulate: masked stores, rows below mr only.
+    const __mmask16 m0 = nr >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << nr) - 1u);
+    const __mmask16 m1 = nr >= 32 ? (__mmask16)0xFFFF : nr <= 16 ? (__mmask16)0 : (__mmask16)((1u << (nr - 16)) - 1u);
+    const __m512 bv = _mm512_set1_ps(beta);
+#define STORE_ROW(i)                                                                                   \
+    { float *r = c + (i) * ldc;                                                                        \
+      __m512 v0 = c##i##0, v1 = c##i##1;                                                              \
+      if (beta != 0.0f) { v0 = _mm512_fmadd_ps(bv, _mm512_maskz_loadu_ps(m0, r), v0);                  \
+                          v1 = _mm512_fmadd_ps(bv, _mm512_maskz_loadu_ps(m1, r + 16), v1); }           \
+      _mm512_mask_storeu_ps(r, m0, v0); _mm512_mask_storeu_ps(r + 16, m1, v1); }
+        if (0 < mr) { STORE_ROW(0) }
+        if (1 < mr) { STORE_ROW(1) }
+        if (2 < mr) { STORE_ROW(2) }
+        if (3 < mr) { STORE_ROW(3) }
+        if (4 < mr) { STORE_ROW(4) }
+        if (5 < mr) { STORE_ROW(5) }
+        if (6 < mr) { STORE_ROW(6) }
+        if (7 < mr) { STORE_ROW(7) }
+        if (8 < mr) { STORE_ROW(8) }
+        if (9 < mr) { STORE_ROW(9) }
+        if (10 < mr) { STORE_ROW(10) }
+        if (11 < mr) { STORE_ROW(11) }
+#undef STORE_ROW
+}
+
+/// Masked copy of one im2col run: lanes outside [lo, hi) read nothing and store zero.
+static inline void copy_run_avx512(float *dst, const float *src, int lo, int hi, int len) {
+    for (int t = 0; t < len; t += 16) {
+        int n = len - t < 16 ? len - t : 16;
+        __mmask16 store = (__mmask16)((1u << n) - 1u);
+        int a = lo - t < 0 ? 0 : lo - t, b = hi - t > 16 ? 16 : hi - t;
+        __mmask16 load = b > a ? (__mmask16)(((1u << b) - 1u) & ~((1u << a) - 1u)) : 0;
+        _mm512_mask_storeu_ps(dst + t, store, _mm512_maskz_loadu_ps(load, src + t));
     }
 }
+#define CK_COPY_RUN(dst, src, lo, hi, len) copy_run_avx512(dst, src, lo, hi, len)
 
 #include "ck_gemm_driver.h"
 

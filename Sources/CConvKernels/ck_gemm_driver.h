@@ -13,9 +13,19 @@
 #include "ck_internal.h"
 
 
-#define CK_KC 256
-#define CK_MC (CK_MR * 12)
-#define CK_NC (CK_NR * 64)
+#ifndef CK_COPY_RUN
+/// dst[t] = lo <= t < hi ? src[t] : 0 for t in [0, len): one output row's run of an im2col panel.
+/// ISA files may supply a masked-vector version; src is only read at [lo, hi).
+#define CK_COPY_RUN(dst, src, lo, hi, len) do {                                   \
+        for (int t_ = 0; t_ < (lo); t_++) (dst)[t_] = 0.0f;                          \
+        for (int t_ = (lo); t_ < (hi); t_++) (dst)[t_] = (src)[t_];                  \
+        for (int t_ = (hi); t_ < (len); t_++) (dst)[t_] = 0.0f;                      \
+    } while (0)
+#endif
+
+#define CK_KC 512
+#define CK_MC (CK_MR * 6)
+#define CK_NC (CK_NR * 128)
 
 /// Packs rows i0..i0+m-1 and columns k0..k0+kc-1 of A (scaled by alpha) into MR-row panels, zero-padded.
 static void CK_FN(pack_a)(const float *A, ptrdiff_t rsa, ptrdiff_t csa, int m, int kc, float alpha, float *dst) {
@@ -84,6 +94,28 @@ static void CK_FN(pack_b_conv)(const ck_conv_geom *g, const float *x, int k0, in
         }
         run_start[nruns] = nr;
         int k = k0;
+        if (g->pd == 0 && g->ph == 0 && g->pw == 0) {
+            // No padding: every tap lands inside the input, so each run is a plain (strided) copy from
+            // x + offset(k) + base(run).
+            ptrdiff_t base[CK_NR];
+            for (int r = 0; r < nruns; r++)
+                base[r] = (ptrdiff_t)run_z[r] * g->sd * plane + (ptrdiff_t)run_y[r] * g->sh * g->iw + (ptrdiff_t)run_x[r] * g->sw;
+            int e = k % g->kw, b = (k / g->kw) % g->kh, a = (k / (g->kw * g->kh)) % g->kd, c = k / kvol;
+            for (int kk = 0; kk < kc; kk++) {
+                float *row = dst + (ptrdiff_t)kk * CK_NR;
+                const float *src = x + c * chan + (ptrdiff_t)a * g->dd * plane + (ptrdiff_t)b * g->dh * g->iw + e * g->dw;
+                for (int r = 0; r < nruns; r++) {
+                    int j0 = run_start[r], len = run_start[r + 1] - j0;
+                    const float *s = src + base[r];
+                    if (g->sw == 1) CK_COPY_RUN(row + j0, s, 0, len, len);
+                    else for (int t = 0; t < len; t++) row[j0 + t] = s[(ptrdiff_t)t * g->sw];
+                }
+                for (int j = nr; j < CK_NR; j++) row[j] = 0.0f;
+                if (++e == g->kw) { e = 0; if (++b == g->kh) { b = 0; if (++a == g->kd) { a = 0; c++; } } }
+            }
+            dst += (ptrdiff_t)kc * CK_NR;
+            continue;
+        }
         int e = k % g->kw, b = (k / g->kw) % g->kh, a = (k / (g->kw * g->kh)) % g->kd, c = k / kvol;
         for (int kk = 0; kk < kc; kk++, k++) {
             float *row = dst + (ptrdiff_t)kk * CK_NR;
@@ -92,7 +124,7 @@ static void CK_FN(pack_b_conv)(const ck_conv_geom *g, const float *x, int k0, in
                 int iz = run_z[r] * g->sd - g->pd + a * g->dd;
                 int iy = run_y[r] * g->sh - g->ph + b * g->dh;
                 if (iz < 0 || iz >= g->id || iy < 0 || iy >= g->ih) {
-                    memset(row + j0, 0, sizeof(float) * len);
+                    CK_COPY_RUN(row + j0, row + j0, 0, 0, len);   // all zeros, nothing read
                     continue;
                 }
                 const float *src = x + c * chan + iz * plane + (ptrdiff_t)iy * g->iw;
@@ -103,9 +135,7 @@ static void CK_FN(pack_b_conv)(const ck_conv_geom *g, const float *x, int k0, in
                     if (hi > len) hi = len;
                     if (lo > len) lo = len;
                     if (hi < lo) hi = lo;
-                    for (int t = 0; t < lo; t++) row[j0 + t] = 0.0f;
-                    if (hi > lo) memcpy(row + j0 + lo, src + ix + lo, sizeof(float) * (hi - lo));
-                    for (int t = hi; t < len; t++) row[j0 + t] = 0.0f;
+                    CK_COPY_RUN(row + j0, src + ix, lo, hi, len);
                 } else {
                     for (int t = 0; t < len; t++) {
                         int xx = ix + t * g->sw;
@@ -123,7 +153,9 @@ static void CK_FN(pack_b_conv)(const ck_conv_geom *g, const float *x, int k0, in
 /// Runs the micro-kernel over an mc×nc block of packed A and B, handling ragged edges through a tile buffer.
 static void CK_FN(macro_kernel)(int mc, int nc, int kc, const float *Ap, const float *Bp,
                                 float beta, float *C, ptrdiff_t ldc) {
+#ifndef CK_UKR_PARTIAL
     float tile[CK_MR * CK_NR] __attribute__((aligned(64)));
+#endif
     for (int jr = 0; jr < nc; jr += CK_NR) {
         int nr = nc - jr < CK_NR ? nc - jr : CK_NR;
         const float *b = Bp + (ptrdiff_t)jr * kc;
@@ -131,6 +163,9 @@ static void CK_FN(macro_kernel)(int mc, int nc, int kc, const float *Ap, const f
             int mr = mc - ir < CK_MR ? mc - ir : CK_MR;
             const float *a = Ap + (ptrdiff_t)ir * kc;
             float *c = C + (ptrdiff_t)ir * ldc + jr;
+#ifdef CK_UKR_PARTIAL
+            CK_FN(ukr)(kc, a, b, c, ldc, beta, mr, nr);
+#else
             if (mr == CK_MR && nr == CK_NR) {
                 CK_FN(ukr)(kc, a, b, c, ldc, beta);
             } else {
@@ -141,6 +176,7 @@ static void CK_FN(macro_kernel)(int mc, int nc, int kc, const float *Ap, const f
                         c[(ptrdiff_t)i * ldc + j] = beta == 0.0f ? v : v + beta * c[(ptrdiff_t)i * ldc + j];
                     }
             }
+#endif
         }
     }
 }

@@ -46,9 +46,15 @@ public struct ConvPlan {
     public var outputShape: [Int] { [batch, outChannels] + geometry.output }
     var isDepthwise: Bool { groups == inChannels && groups == outChannels && groups > 1 }
 
-    /// Applies reflect/replicate padding; returns the input to convolve and the geometry with zero padding.
-    func prepare(_ x: Tensor) -> (Tensor, WindowGeometry) {
-        guard let fill = prePad else { return (x, geometry) }
+    /// Applies reflect/replicate padding (and zero padding too when `explicitZeros`); returns the input to
+    /// convolve and its geometry. Padding the input once is cheaper than bounds checks on every tap.
+    func prepare(_ x: Tensor, explicitZeros: Bool = false) -> (Tensor, WindowGeometry) {
+        guard let fill = prePad else {
+            if explicitZeros && (geometry.padBefore.contains { $0 > 0 } || geometry.padAfter.contains { $0 > 0 }) {
+                return zeroPadded(x, geometry)
+            }
+            return (x, geometry)
+        }
         let pairs = [(0, 0), (0, 0)] + Swift.zip(geometry.padBefore, geometry.padAfter).map { ($0, $1) }
         let xp = x.padded(pairs, mode: fill == .reflect ? .reflect : .replicate)
         var g = geometry
@@ -66,7 +72,7 @@ public struct ConvPlan {
 public func conv(_ x: Tensor, weight: Tensor, bias: Tensor? = nil, options: ConvOptions = ConvOptions()) -> Tensor {
     let plan = ConvPlan(input: x.shape, weight: weight.shape, options: options)
     if let bias { precondition(bias.shape == [plan.outChannels], "bias \(bias.shape) for \(plan.outChannels) output channels") }
-    let (xin, geo) = plan.prepare(x)
+    let (xin, geo) = plan.prepare(x, explicitZeros: !plan.isDepthwise && !plan.geometry.isPointwise)
     let N = plan.batch, G = plan.groups, cin = plan.inChannels, cout = plan.outChannels
     let cg = cin / G, mg = cout / G, P = geo.outputVolume, S = geo.inputVolume
     let K = cg * geo.kernelVolume
@@ -91,29 +97,38 @@ public func conv(_ x: Tensor, weight: Tensor, bias: Tensor? = nil, options: Conv
                 }
                 return
             }
-            // Tasks: (n, g) pairs, each column range split further when there are fewer pairs than threads.
-            let pairs = N * G
+            // Tasks: (n, g) pairs; with fewer pairs than threads, split the columns (output positions) when
+            // there are many, else the rows (output channels).
+            let pairs = N * G, T = Parallel.threads
             let nr = Int(ck_gemm_nr())
-            let splits = pairs >= Parallel.threads ? 1 : Swift.min((Parallel.threads + pairs - 1) / pairs, Swift.max(1, P / (4 * nr)))
-            var chunk = (P + splits - 1) / splits
-            chunk = (chunk + nr - 1) / nr * nr
-            let nchunks = (P + chunk - 1) / chunk
-            Parallel.forEach(pairs * nchunks) { t in
-                let pair = t / nchunks, n = pair / G, g = pair % G
-                let p0 = (t % nchunks) * chunk, p1 = Swift.min(P, p0 + chunk)
-                let dst = o + (n * cout + g * mg) * P
+            var pChunk = P, mChunk = mg
+            if pairs < T {
+                let want = (T + pairs - 1) / pairs
+                if P >= want * 4 * nr {
+                    pChunk = ((P + want - 1) / want + nr - 1) / nr * nr
+                } else if mg >= want * 24 {
+                    mChunk = ((mg + want - 1) / want + 23) / 24 * 24
+                }
+            }
+            let pParts = (P + pChunk - 1) / pChunk, mParts = (mg + mChunk - 1) / mChunk
+            Parallel.forEach(pairs * pParts * mParts) { t in
+                let pair = t / (pParts * mParts), n = pair / G, g = pair % G
+                let pi = (t / mParts) % pParts, mi = t % mParts
+                let p0 = pi * pChunk, p1 = Swift.min(P, p0 + pChunk)
+                let m0 = mi * mChunk, m1 = Swift.min(mg, m0 + mChunk), mc = m1 - m0
+                let dst = o + (n * cout + g * mg + m0) * P
                 var beta: Float = 0
                 if let bp {
-                    for i in 0..<mg { let v = bp[g * mg + i]; for p in p0..<p1 { dst[i * P + p] = v } }
+                    for i in 0..<mc { let v = bp[g * mg + m0 + i]; for p in p0..<p1 { dst[i * P + p] = v } }
                     beta = 1
                 }
                 let xs = xp + (n * cin + g * cg) * S
-                let ws = wp + g * mg * K
+                let ws = wp + (g * mg + m0) * K
                 if geo.isPointwise {
-                    ck_sgemm(Int32(mg), Int32(p1 - p0), Int32(K), 1, ws, K, 1, xs + p0, S, 1, beta, dst + p0, P)
+                    ck_sgemm(Int32(mc), Int32(p1 - p0), Int32(K), 1, ws, K, 1, xs + p0, S, 1, beta, dst + p0, P)
                 } else {
                     withUnsafePointer(to: cgeo) { gp in
-                        ck_conv_gemm(gp, Int32(mg), ws, K, xs, Int32(p0), Int32(p1), 1, beta, dst + p0, P)
+                        ck_conv_gemm(gp, Int32(mc), ws, K, xs, Int32(p0), Int32(p1), 1, beta, dst + p0, P)
                     }
                 }
             }
@@ -127,5 +142,33 @@ extension Optional where Wrapped == [Float] {
         case .none: return body(nil)
         case .some(let a): return a.withUnsafeBufferPointer { body($0.baseAddress) }
         }
+    }
+}
+
+/// Zero-pads the spatial axes of x by the geometry's amounts; returns the padded input and a geometry
+/// without padding over it.
+func zeroPadded(_ x: Tensor, _ geo: WindowGeometry) -> (Tensor, WindowGeometry) {
+    var g = geo
+    g.input = (0..<geo.rank).map { geo.input[$0] + geo.padBefore[$0] + geo.padAfter[$0] }
+    g.padBefore = g.padBefore.map { _ in 0 }; g.padAfter = g.padBefore
+    let c = geo.cGeometry(channels: 1), planes = x.shape[0] * x.shape[1]
+    let pb = geo.cGeometry(channels: 1).padsAfter(geo)
+    let out = Tensor(shape: Array(x.shape[..<2]) + g.input) { o in
+        x.withUnsafeBufferPointer { xb in
+            let inVol = geo.inputVolume, outVol = g.inputVolume
+            Parallel.forRanges(planes, minChunk: 16) { r in
+                ck_pad_planes(xb.baseAddress! + r.lowerBound * inVol, Int32(r.count), c.id, c.ih, c.iw,
+                              c.pd, pb.0, c.ph, pb.1, c.pw, pb.2, o.baseAddress! + r.lowerBound * outVol)
+            }
+        }
+    }
+    return (out, g)
+}
+
+extension ck_conv_geom {
+    /// The after-padding amounts of `geo` in the C kernels' (depth, height, width) order.
+    func padsAfter(_ geo: WindowGeometry) -> (Int32, Int32, Int32) {
+        let a = [Int](repeating: 0, count: 3 - geo.rank) + geo.padAfter
+        return (Int32(a[0]), Int32(a[1]), Int32(a[2]))
     }
 }

@@ -16,7 +16,7 @@ public struct KernelBenchmark: Codable {
     public var maxpool2d: [PoolResult] = []
 
     /// Times every case; `progress` receives one line per finished case.
-    public static func run(_ s: BenchShapes, seconds: Double, progress: (String) -> Void = { _ in }) -> KernelBenchmark {
+    public static func run(_ s: BenchShapes, seconds: Double, forwardOnly: Bool = false, progress: (String) -> Void = { _ in }) -> KernelBenchmark {
         var r = KernelBenchmark(threads: Parallel.threads, isa: KernelInfo.isaName)
         var rng = SeededGenerator(seed: 0)
         for g in s.gemm ?? [] {
@@ -39,7 +39,7 @@ public struct KernelBenchmark: Codable {
             let o = ConvOptions(stride: [c.stride], padding: .symmetric(c.pad), dilation: [dil], groups: groups)
             let fwd = medianMilliseconds(seconds: seconds) { _ = conv(x, weight: w, options: o) }
             let gy = Tensor.normal(conv(x, weight: w, options: o).shape, rng: &rng)
-            let fb = medianMilliseconds(seconds: seconds) {
+            let fb = forwardOnly ? 0 : medianMilliseconds(seconds: seconds) {
                 _ = conv(x, weight: w, options: o)
                 _ = convBackward(x, weight: w, gradOutput: gy, options: o, needBias: false)
             }

@@ -11,6 +11,7 @@ struct BenchCommand: ParsableCommand {
     @OptionGroup var threadOptions: ThreadOptions
     @Flag(help: "Print one JSON object instead of a table.") var json = false
     @Option(help: "A shapes file (the form of Benchmarks/shapes.json).") var shapes: String?
+    @Flag(help: .hidden) var forwardOnly = false
     @Option(help: "Seconds to spend timing each case (0.05…60).") var seconds: Double = 0.6
 
     func validate() throws {
@@ -22,7 +23,7 @@ struct BenchCommand: ParsableCommand {
     func run() throws {
         threadOptions.apply()
         let cases = try shapes.map(BenchShapes.load(path:)) ?? .standard
-        let report = KernelBenchmark.run(cases, seconds: seconds) { line in
+        let report = KernelBenchmark.run(cases, seconds: seconds, forwardOnly: forwardOnly) { line in
             if !json { FileHandle.standardError.write((line + "\n").data(using: .utf8)!) }
         }
         if json {

@@ -1,4 +1,5 @@
 import XCTest
+import CConvKernels
 import ConvKit
 
 final class ConvTests: XCTestCase {
@@ -47,6 +48,9 @@ final class ConvTests: XCTestCase {
 
     func testForwardMatchesReference() {
         var rng = SeededGenerator(seed: 10)
+        defer { ck_force_isa(CK_ISA_AVX512) }
+        for isa in [CK_ISA_GENERIC, CK_ISA_AVX2, CK_ISA_AVX512] {
+        ck_force_isa(isa)
         for c in Self.cases {
             let x = Tensor.uniform([c.n, c.cin] + c.spatial, low: -1, high: 1, rng: &rng)
             let w = Tensor.uniform([c.cout, c.cin / c.groups] + c.k, low: -1, high: 1, rng: &rng)
@@ -55,7 +59,8 @@ final class ConvTests: XCTestCase {
             let y = conv(x, weight: w, bias: b, options: opts)
             let ref = Reference.conv(x, w, bias: b, stride: c.stride, padBefore: c.pb, padAfter: c.pa, dilation: c.dil, groups: c.groups)
             XCTAssertEqual(y.shape, ref.shape, "\(c)")
-            XCTAssertLessThan(y.maxAbsDifference(ref), 1e-4, "\(c)")
+            XCTAssertLessThan(y.maxAbsDifference(ref), 1e-4, "isa \(isa) \(c)")
+        }
         }
     }
 

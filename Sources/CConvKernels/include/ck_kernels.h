@@ -81,6 +81,11 @@ void ck_maxpool_backward(const ck_conv_geom *g, const float *dy, const int32_t *
 void ck_avgpool_forward(const ck_conv_geom *g, const float *x, int c0, int c1, int count_include_pad, float *out);
 void ck_avgpool_backward(const ck_conv_geom *g, const float *dy, int c0, int c1, int count_include_pad, float *dx);
 
+/// Zero-pads planes 0..planes-1 of x [planes, id, ih, iw] by (before, after) amounts per axis into
+/// out [planes, id+pd0+pd1, ih+ph0+ph1, iw+pw0+pw1].
+void ck_pad_planes(const float *x, int planes, int id, int ih, int iw, int pd0, int pd1, int ph0, int ph1,
+                   int pw0, int pw1, float *out);
+
 /// A per-thread scratch buffer of at least n floats (64-byte aligned), reused across calls on the same
 /// thread. Slots 0 and 1 belong to the GEMM; callers use slots 2 and 3. Valid until the next call with
 /// the same slot on the same thread.
