@@ -10,7 +10,14 @@ public func convBackward(_ x: Tensor, weight: Tensor, gradOutput gy: Tensor, opt
     -> (input: Tensor?, weight: Tensor, bias: Tensor?) {
     let plan = ConvPlan(input: x.shape, weight: weight.shape, options: options)
     precondition(gy.shape == plan.outputShape, "gradient \(gy.shape) does not match output \(plan.outputShape)")
-    let (xin, geo) = plan.prepare(x)
+    if needInput, let dxOptions = plan.inputGradientAsConvolution() {
+        // Stride 1: ∂L/∂x is itself a convolution of ∂L/∂y with the flipped, channel-transposed weights,
+        // so it runs on the fast forward path; only the weight gradient needs im2col here.
+        let rest = convBackward(x, weight: weight, gradOutput: gy, options: options, needInput: false, needBias: needBias)
+        let gx = conv(gy, weight: flippedTransposedWeight(weight, groups: plan.groups), options: dxOptions)
+        return (gx, rest.weight, rest.bias)
+    }
+    let (xin, geo) = plan.prepare(x, explicitZeros: !plan.isDepthwise && !plan.geometry.isPointwise)
     let N = plan.batch, G = plan.groups, cin = plan.inChannels, cout = plan.outChannels
     let cg = cin / G, mg = cout / G, P = geo.outputVolume, S = geo.inputVolume
     let K = cg * geo.kernelVolume
@@ -69,87 +76,79 @@ public func convBackward(_ x: Tensor, weight: Tensor, gradOutput gy: Tensor, opt
             return
         }
 
-        // Weight gradient: units (n, column range) spread over T workers, each with its own partial dW.
-        let units = N >= T ? N : N * T
-        let per = (P + (units / N) - 1) / (units / N)
-        let workers = Swift.min(T, units)
-        var partials = [Float](repeating: 0, count: workers * weight.count)
-        partials.withUnsafeMutableBufferPointer { pb in
-            let pp = pb.baseAddress!
-            Parallel.forEach(workers) { w in
-                let dW = pp + w * weight.count
-                var u = w
-                while u < units {
-                    let n = u % N, piece = u / N
-                    let p0 = piece * per, p1 = Swift.min(P, p0 + per)
-                    u += workers
-                    if p0 >= p1 { continue }
-                    let cols = p1 - p0
-                    for g in 0..<G {
-                        let xs = xp + (n * cin + g * cg) * S
-                        let dy = gp + (n * cout + g * mg) * P + p0
-                        if geo.isPointwise {
-                            ck_sgemm(Int32(mg), Int32(K), Int32(cols), 1, dy, P, 1, xs + p0, 1, S, 1, dW + g * mg * K, K)
-                        } else {
-                            let col = ck_scratch(2, K * cols)!
-                            withUnsafePointer(to: cgeo) { ck_im2col($0, xs, Int32(p0), Int32(p1), col, cols) }
-                            ck_sgemm(Int32(mg), Int32(K), Int32(cols), 1, dy, P, 1, col, 1, cols, 1, dW + g * mg * K, K)
-                        }
+        // dW_g [mg × K] += dy_g [mg × P] · im2col_gᵀ [P × K]
+        // dcol_g [K × P] = W_gᵀ [K × mg] · dy_g [mg × P], then col2im into dx (stride ≠ 1 only: stride 1
+        // took the transposed-convolution path above).
+        // With at least as many samples as threads, each worker owns whole samples (private dW, summed at
+        // the end); otherwise samples go one at a time through multi-threaded GEMMs.
+        let bySample = N >= T
+        let workers = bySample ? T : 1
+        let wCount = weight.count
+        var partialW = [Float](repeating: 0, count: (workers - 1) * wCount)
+        var gxLocal = gxPadded ?? Tensor.zeros([0])
+        gxPadded = nil   // one owner, so writing does not copy
+        gw.withUnsafeMutableBufferPointer { gwb in partialW.withUnsafeMutableBufferPointer { pwb in
+        gxLocal.withUnsafeMutableBufferPointer { gxb in
+            let gxp = needInput ? gxb.baseAddress : nil
+            /// One sample's gradients; `threaded` lets the GEMMs and col2im use every thread.
+            func sample(_ n: Int, dW: UnsafeMutablePointer<Float>, threaded: Bool) {
+                for g in 0..<G {
+                    let xs = xp + (n * cin + g * cg) * S
+                    let dy = gp + (n * cout + g * mg) * P
+                    let wg = wp + g * mg * K
+                    let col: UnsafePointer<Float>
+                    if geo.isPointwise {
+                        col = UnsafePointer(xs)
+                    } else {
+                        let buf = ck_scratch(2, K * P)!
+                        withUnsafePointer(to: cgeo) { ck_im2col($0, xs, 0, Int32(P), buf, P) }
+                        col = UnsafePointer(buf)
                     }
-                }
-            }
-            gw.withUnsafeMutableBufferPointer { gwb in
-                for w in 0..<workers { ck_axpy(weight.count, 1, pp + w * weight.count, gwb.baseAddress!) }
-            }
-        }
-
-        guard var gx = gxPadded else { return }
-        gx.withUnsafeMutableBufferPointer { gxb in
-            let gxp = gxb.baseAddress!
-            for g in 0..<G where geo.isPointwise {
-                // dx_g = W_gᵀ · dy_g, per sample.
-                Parallel.forEach(N) { n in
-                    ck_sgemm(Int32(cg), Int32(P), Int32(mg), 1, wp + g * mg * K, 1, K, gp + (n * cout + g * mg) * P, P, 1,
-                             0, gxp + (n * cin + g * cg) * S, S)
-                }
-            }
-            if geo.isPointwise { return }
-            if N >= T {
-                // Whole samples per task: dcol in the task's scratch, then col2im.
-                Parallel.forEach(N) { n in
+                    let ldcol = geo.isPointwise ? S : P
+                    if threaded {
+                        sgemm(m: mg, n: K, k: P, a: dy, rsa: P, csa: 1, b: col, rsb: 1, csb: ldcol, beta: 1, c: dW + g * mg * K, ldc: K)
+                    } else {
+                        ck_sgemm(Int32(mg), Int32(K), Int32(P), 1, dy, P, 1, col, 1, ldcol, 1, dW + g * mg * K, K)
+                    }
+                    guard let gxp else { continue }
+                    let dxs = gxp + (n * cin + g * cg) * S
+                    if geo.isPointwise {
+                        if threaded { sgemm(m: K, n: P, k: mg, a: wg, rsa: 1, csa: K, b: dy, rsb: P, csb: 1, c: dxs, ldc: S) }
+                        else { ck_sgemm(Int32(K), Int32(P), Int32(mg), 1, wg, 1, K, dy, P, 1, 0, dxs, S) }
+                        continue
+                    }
                     let dcol = ck_scratch(3, K * P)!
-                    for g in 0..<G {
-                        ck_sgemm(Int32(K), Int32(P), Int32(mg), 1, wp + g * mg * K, 1, K, gp + (n * cout + g * mg) * P, P, 1,
-                                 0, dcol, P)
-                        withUnsafePointer(to: cgeo) { ck_col2im($0, dcol, P, 0, Int32(P), 0, Int32(cg), gxp + (n * cin + g * cg) * S) }
-                    }
-                }
-            } else {
-                // Few samples: threaded GEMM for dcol, then col2im split over channels.
-                var dcol = [Float](repeating: 0, count: K * P)
-                dcol.withUnsafeMutableBufferPointer { db in
-                    let dp = db.baseAddress!
-                    for n in 0..<N {
-                        for g in 0..<G {
-                            sgemm(m: K, n: P, k: mg, a: wp + g * mg * K, rsa: 1, csa: K,
-                                  b: gp + (n * cout + g * mg) * P, rsb: P, csb: 1, c: dp, ldc: P)
-                            Parallel.forRanges(cg) { r in
-                                withUnsafePointer(to: cgeo) {
-                                    ck_col2im($0, dp, P, 0, Int32(P), Int32(r.lowerBound), Int32(r.upperBound),
-                                              gxp + (n * cin + g * cg) * S)
-                                }
-                            }
+                    if threaded {
+                        sgemm(m: K, n: P, k: mg, a: wg, rsa: 1, csa: K, b: dy, rsb: P, csb: 1, c: dcol, ldc: P)
+                        Parallel.forRanges(cg) { r in
+                            withUnsafePointer(to: cgeo) { ck_col2im($0, dcol, P, 0, Int32(P), Int32(r.lowerBound), Int32(r.upperBound), dxs) }
                         }
+                    } else {
+                        ck_sgemm(Int32(K), Int32(P), Int32(mg), 1, wg, 1, K, dy, P, 1, 0, dcol, P)
+                        withUnsafePointer(to: cgeo) { ck_col2im($0, dcol, P, 0, Int32(P), 0, Int32(cg), dxs) }
                     }
                 }
             }
-        }
-        gxPadded = gx
+            if bySample {
+                Parallel.forEach(workers) { w in
+                    let dW = w == 0 ? gwb.baseAddress! : pwb.baseAddress! + (w - 1) * wCount
+                    for n in stride(from: w, to: N, by: workers) { sample(n, dW: dW, threaded: false) }
+                }
+                for w in 1..<workers { ck_axpy(wCount, 1, pwb.baseAddress! + (w - 1) * wCount, gwb.baseAddress!) }
+            } else {
+                for n in 0..<N { sample(n, dW: gwb.baseAddress!, threaded: true) }
+            }
+        } } }
+        if needInput { gxPadded = gxLocal }
     } } }
 
     var gx = gxPadded
-    if let fill = plan.prePad, let g = gx {
-        gx = unpadGradient(g, before: plan.geometry.padBefore, after: plan.geometry.padAfter, fill: fill)
+    if let g = gx, xin.shape != x.shape {
+        if let fill = plan.prePad {
+            gx = unpadGradient(g, before: plan.geometry.padBefore, after: plan.geometry.padAfter, fill: fill)
+        } else {
+            gx = g.croppedSpatial(before: plan.geometry.padBefore, to: Array(x.shape[2...]))
+        }
     }
     return (gx, gw, gb)
 }
@@ -188,4 +187,43 @@ func unpadGradient(_ g: Tensor, before: [Int], after: [Int], fill: PaddingFill) 
         }
     } }
     return out
+}
+
+extension Tensor {
+    /// The interior of a spatially padded [N, C, *S] tensor: positions before…before+extent on each spatial axis.
+    func croppedSpatial(before: [Int], to extent: [Int]) -> Tensor {
+        let st = strides
+        let offset = before.enumerated().reduce(0) { $0 + $1.element * st[2 + $1.offset] }
+        return gather(shape: Array(shape[..<2]) + extent, strides: st, offset: offset)
+    }
+}
+
+extension ConvPlan {
+    /// Options under which conv(∂L/∂y, flip(Wᵀ)) gives ∂L/∂x, when that holds: stride 1, zero padding not
+    /// larger than d·(k−1) on either side (then the "full" padding is d·(k−1) − p), not depthwise or 1×1
+    /// (those have direct kernels).
+    func inputGradientAsConvolution() -> ConvOptions? {
+        let g = geometry
+        guard prePad == nil, !isDepthwise, !g.isPointwise, g.stride.allSatisfy({ $0 == 1 }) else { return nil }
+        let reach = (0..<g.rank).map { g.dilation[$0] * (g.kernel[$0] - 1) }
+        guard (0..<g.rank).allSatisfy({ g.padBefore[$0] <= reach[$0] && g.padAfter[$0] <= reach[$0] }) else { return nil }
+        return ConvOptions(stride: [1], padding: .explicit(before: (0..<g.rank).map { reach[$0] - g.padBefore[$0] },
+                                                          after: (0..<g.rank).map { reach[$0] - g.padAfter[$0] }),
+                           dilation: g.dilation, groups: groups)
+    }
+}
+
+/// W [Cout, Cin/G, k…] → W′ [Cin, Cout/G, k…] with W′[g·cg + c][m][k] = W[g·mg + m][c][flip(k)]:
+/// the weights of the transposed (input-gradient) convolution.
+func flippedTransposedWeight(_ w: Tensor, groups G: Int) -> Tensor {
+    let cout = w.shape[0], cg = w.shape[1], mg = cout / G
+    let kvol = w.shape[2...].reduce(1, *)
+    return Tensor(shape: [cg * G, mg] + Array(w.shape[2...])) { o in
+        w.withUnsafeBufferPointer { src in
+            for g in 0..<G { for m in 0..<mg { for c in 0..<cg {
+                let s = ((g * mg + m) * cg + c) * kvol, d = ((g * cg + c) * mg + m) * kvol
+                for k in 0..<kvol { o[d + k] = src[s + kvol - 1 - k] }
+            } } }
+        }
+    }
 }
