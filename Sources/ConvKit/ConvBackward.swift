@@ -6,14 +6,15 @@ import CConvKernels
 /// - ∂L/∂b = Σ over batch and positions of ∂L/∂y.
 /// Returns nil for the input gradient when `needInput` is false.
 public func convBackward(_ x: Tensor, weight: Tensor, gradOutput gy: Tensor, options: ConvOptions = ConvOptions(),
-                         needInput: Bool = true, needBias: Bool = true)
+                         needInput: Bool = true, needBias: Bool = true, needWeight: Bool = true)
     -> (input: Tensor?, weight: Tensor, bias: Tensor?) {
     let plan = ConvPlan(input: x.shape, weight: weight.shape, options: options)
     precondition(gy.shape == plan.outputShape, "gradient \(gy.shape) does not match output \(plan.outputShape)")
     if needInput, let dxOptions = plan.inputGradientAsConvolution() {
         // Stride 1: ∂L/∂x is itself a convolution of ∂L/∂y with the flipped, channel-transposed weights,
         // so it runs on the fast forward path; only the weight gradient needs im2col here.
-        let rest = convBackward(x, weight: weight, gradOutput: gy, options: options, needInput: false, needBias: needBias)
+        let rest = needWeight ? convBackward(x, weight: weight, gradOutput: gy, options: options, needInput: false, needBias: needBias)
+                              : (input: nil, weight: Tensor.zeros(weight.shape), bias: nil)
         let gx = conv(gy, weight: flippedTransposedWeight(weight, groups: plan.groups), options: dxOptions)
         return (gx, rest.weight, rest.bias)
     }
@@ -55,7 +56,7 @@ public func convBackward(_ x: Tensor, weight: Tensor, gradOutput gy: Tensor, opt
                             withUnsafePointer(to: cgeo) { g in
                                 for n in 0..<N {
                                     ck_depthwise_backward(g, xp + n * cin * S, wp, gp + n * cout * P, Int32(c0), Int32(c1),
-                                                          gxp + n * cin * S, gwp)
+                                                          gxp + n * cin * S, needWeight ? gwp : nil)
                                 }
                             }
                         }
@@ -97,7 +98,7 @@ public func convBackward(_ x: Tensor, weight: Tensor, gradOutput gy: Tensor, opt
                     let dy = gp + (n * cout + g * mg) * P
                     let wg = wp + g * mg * K
                     let col: UnsafePointer<Float>
-                    if geo.isPointwise {
+                    if geo.isPointwise || !needWeight {
                         col = UnsafePointer(xs)
                     } else {
                         let buf = ck_scratch(2, K * P)!
@@ -105,7 +106,9 @@ public func convBackward(_ x: Tensor, weight: Tensor, gradOutput gy: Tensor, opt
                         col = UnsafePointer(buf)
                     }
                     let ldcol = geo.isPointwise ? S : P
-                    if threaded {
+                    if !needWeight {
+                        // input gradient only
+                    } else if threaded {
                         sgemm(m: mg, n: K, k: P, a: dy, rsa: P, csa: 1, b: col, rsb: 1, csb: ldcol, beta: 1, c: dW + g * mg * K, ldc: K)
                     } else {
                         ck_sgemm(Int32(mg), Int32(K), Int32(P), 1, dy, P, 1, col, 1, ldcol, 1, dW + g * mg * K, K)
