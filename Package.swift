@@ -5,6 +5,8 @@ let package = Package(
     name: "ConvKit",
     products: [
         .library(name: "ConvKit", targets: ["ConvKit"]),
+        .library(name: "ConvKitData", targets: ["ConvKitData"]),
+        .library(name: "ConvKitModels", targets: ["ConvKitModels"]),
         .executable(name: "convkit", targets: ["convkit"]),
     ],
     dependencies: [
@@ -15,10 +17,14 @@ let package = Package(
         .target(name: "CConvKernels", cSettings: [.define("NDEBUG")]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .target(name: "ConvKit", dependencies: ["CConvKernels", "CZlib"]),
+        .target(name: "ConvKitData", dependencies: ["ConvKit"]),
+        .target(name: "ConvKitModels", dependencies: ["ConvKit"]),
         .executableTarget(name: "convkit", dependencies: [
-            "ConvKit",
+            "ConvKit", "ConvKitData", "ConvKitModels",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "ConvKitTests", dependencies: ["ConvKit"], exclude: ["Golden"]),
+        .testTarget(name: "ConvKitDataTests", dependencies: ["ConvKitData"]),
+        .testTarget(name: "ConvKitModelsTests", dependencies: ["ConvKitModels"]),
     ]
 )

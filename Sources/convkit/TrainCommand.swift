@@ -1,0 +1,102 @@
+import ArgumentParser
+import ConvKit
+import ConvKitData
+import ConvKitModels
+import Foundation
+
+enum OptimizerChoice: String, ExpressibleByArgument, CaseIterable {
+    case sgd, momentum, nesterov, adagrad, rmsprop, adam, adamw
+    var rule: OptimizerRule {
+        switch self {
+        case .sgd: return .sgd()
+        case .momentum: return .sgd(momentum: 0.9)
+        case .nesterov: return .sgd(momentum: 0.9, nesterov: true)
+        case .adagrad: return .adagrad()
+        case .rmsprop: return .rmsprop()
+        case .adam: return .adam()
+        case .adamw: return .adamW()
+        }
+    }
+}
+
+/// `convkit train`: trains a model from the zoo on a dataset folder and writes a checkpoint and a report.
+struct TrainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Train a model (default: LeNet-5 on the bundled MNIST-5k) and write a checkpoint and a report.")
+
+    @Option(help: "Model name (see `convkit models`).") var model = "lenet5"
+    @Option(help: "Dataset folder in MNIST's IDX layout (default: the bundled Data/mnist5k).") var data: String?
+    @Option(help: "Epochs (1…10000).") var epochs = 30
+    @Option(name: .customLong("batch-size"), help: "Mini-batch size (1…65536).") var batchSize = 64
+    @Option(help: "Optimizer: \(OptimizerChoice.allCases.map(\.rawValue).joined(separator: ", ")).") var optimizer = OptimizerChoice.adam
+    @Option(help: "Learning rate (0 < lr ≤ 10).") var lr: Float = 0.002
+    @Option(help: "Learning-rate schedule: constant, cosine, step (×0.1 every third of the run).") var schedule = "cosine"
+    @Option(help: "Comma-separated augmentations (mirror, crop, rotate, shear, shift, zoom, elastic, color; NAME=VALUE to tune) or none.")
+    var augment = "rotate=8,shift=0.08,zoom=0.08"
+    @Option(help: "Seed for initialization, shuffling and augmentation.") var seed: UInt64 = 1
+    @OptionGroup var threadOptions: ThreadOptions
+    @Option(help: "Output folder for the checkpoint and report.") var out = "runs/latest"
+    @Flag(help: "End with one JSON line of results.") var json = false
+
+    func validate() throws {
+        guard (1...10_000).contains(epochs) else { throw ValidationError("--epochs must be in 1…10000, found \(epochs)") }
+        guard (1...65_536).contains(batchSize) else { throw ValidationError("--batch-size must be in 1…65536, found \(batchSize)") }
+        guard lr > 0 && lr <= 10 && lr.isFinite else { throw ValidationError("--lr must be in (0, 10], found \(lr)") }
+        guard ["constant", "cosine", "step"].contains(schedule) else {
+            throw ValidationError("--schedule must be constant, cosine or step, found \(schedule)")
+        }
+    }
+
+    func run() throws {
+        threadOptions.apply()
+        let augmentations = try augment.lowercased() == "none" ? [] : augment.split(separator: ",").map { try Augmentation.parse(String($0)) }
+        guard let dataDir = data ?? Datasets.bundledDataDirectory().map({ $0 + "/mnist5k" }) else {
+            throw ConvKitError.io(path: "Data/mnist5k", reason: "bundled data not found; run from the repository or pass --data DIR")
+        }
+        let splits = try Datasets.idxFolder(dataDir)
+        ConvKitRandom.seed(seed)
+        let (net, entry) = try ModelZoo.make(model, classes: splits.train.classNames.count, inputChannels: splits.train.imageShape[0])
+        let imageShape = splits.train.imageShape
+        guard imageShape == entry.inputShape || entry.name.hasPrefix("lenet") == false else {
+            throw ConvKitError.shapeMismatch(expected: "images \(entry.inputShape) for \(entry.name)", found: "\(imageShape) in \(dataDir)")
+        }
+        let stats = splits.train.channelStatistics()
+        let mean = stats.mean.map { $0 / 255 }, std = stats.std.map { Swift.max($0 / 255, 1e-3) }
+        let prepare: (Tensor) -> Tensor = { Preprocessing.standardize(Preprocessing.scaleToUnit($0), mean: mean, std: std) }
+        let fill = -mean[0] / std[0]   // the background (0) after standardization
+        let trainLoader = DataLoader(splits.train, batchSize: batchSize, shuffle: true, seed: seed) { x, rng in
+            var y = prepare(x)
+            for a in augmentations { y = a.apply(y, fill: fill, rng: &rng) }
+            return y
+        }
+        let testLoader = DataLoader(splits.test, batchSize: 500, shuffle: false) { x, _ in prepare(x) }
+
+        let opt = Optimizer(optimizer.rule, module: net, learningRate: lr)
+        let sched: LearningRateSchedule = schedule == "cosine" ? .cosine(period: epochs) : schedule == "step" ? .step(size: Swift.max(1, epochs / 3), gamma: 0.1) : .constant
+        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+        let checkpoint = out + "/\(entry.name).safetensors"
+        let trainer = Trainer(model: net, optimizer: opt, schedule: sched, callbacks: [CheckpointEvery(every: Swift.max(1, epochs / 5), path: checkpoint)])
+        let progress = ProgressDisplay(epochs: epochs, quiet: false)
+        let start = Date()
+        try trainer.fit(epochs: epochs, batchesPerEpoch: trainLoader.count, train: { _ in trainLoader }, validation: { testLoader },
+                        progress: progress.batch, epochEnd: progress.epoch)
+        let wall = Date().timeIntervalSince(start)
+        let trainSeconds = trainer.history.reduce(0) { $0 + $1.seconds }
+        try Checkpoint.save(net, optimizer: opt, epoch: epochs, to: checkpoint)
+        let result = trainer.evaluate(testLoader)
+        let imagesPerSecond = Double(splits.train.count * trainer.history.count) / Swift.max(trainSeconds, 1e-9)
+        let report = try TrainingReport(model: entry.name, dataset: splits.name, history: trainer.history, evaluation: result,
+                                        test: splits.test, classNames: splits.test.classNames).write(to: out)
+        let summary = String(format: "test accuracy %.2f%%, test loss %.4f, %.0f images/s, %.1f s; checkpoint %@, report %@",
+                             result.accuracy * 100, result.loss, imagesPerSecond, wall, checkpoint, report)
+        FileHandle.standardError.write((summary + "\n").data(using: .utf8)!)
+        if json {
+            let obj: [String: Any] = ["model": entry.name, "dataset": splits.name, "epochs": trainer.history.count,
+                                      "train_accuracy": Double(trainer.history.last?.trainAccuracy ?? 0), "test_accuracy": Double(result.accuracy),
+                                      "test_loss": Double(result.loss), "images_per_second": imagesPerSecond, "wall_seconds": wall,
+                                      "checkpoint": checkpoint]
+            print(String(data: try JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys]), encoding: .utf8)!)
+        }
+    }
+}
