@@ -54,7 +54,7 @@ void ck_conv_gemm(const ck_conv_geom *g, int M, const float *W, ptrdiff_t ldw, c
     }
 }
 
-#define CK_SLOTS 4
+#define CK_SLOTS 6
 static _Thread_local float *tl_buf[CK_SLOTS];
 static _Thread_local size_t tl_cap[CK_SLOTS];
 

@@ -10,6 +10,25 @@ static inline int is_2x2s2(const ck_conv_geom *g) {
 
 void ck_maxpool_forward(const ck_conv_geom *g, const float *x, int c0, int c1, float *out, int32_t *argmax) {
     const ptrdiff_t iplane = (ptrdiff_t)g->id * g->ih * g->iw, oplane = (ptrdiff_t)g->od * g->oh * g->ow;
+    if (is_2x2s2(g) && argmax) {
+        // The first of equal values wins, scanning row by row (the general path's order).
+        for (int c = c0; c < c1; c++)
+            for (int y = 0; y < g->oh; y++) {
+                const float *r0 = x + c * iplane + (ptrdiff_t)(2 * y) * g->iw, *r1 = r0 + g->iw;
+                float *o = out + c * oplane + (ptrdiff_t)y * g->ow;
+                int32_t *am = argmax + c * oplane + (ptrdiff_t)y * g->ow;
+                const int32_t base = 2 * y * g->iw;
+                for (int t = 0; t < g->ow; t++) {
+                    float a = r0[2 * t], b = r0[2 * t + 1], cc = r1[2 * t], d = r1[2 * t + 1];
+                    float best = a; int32_t idx = base + 2 * t;
+                    if (b > best || b != b) { best = b; idx = base + 2 * t + 1; }
+                    if (cc > best || cc != cc) { best = cc; idx = base + g->iw + 2 * t; }
+                    if (d > best || d != d) { best = d; idx = base + g->iw + 2 * t + 1; }
+                    o[t] = best; am[t] = idx;
+                }
+            }
+        return;
+    }
     if (is_2x2s2(g) && !argmax) {
         for (int c = c0; c < c1; c++)
             for (int y = 0; y < g->oh; y++) {

@@ -39,11 +39,11 @@ public enum Augmentation: Equatable, CustomStringConvertible {
         }
     }
 
-    /// Parses a CLI name: mirror, crop[=P], rotate[=DEG], shear[=S], shift[=F], zoom[=Z], elastic[=A,S], color[=A].
+    /// Parses a CLI name: mirror, crop[=P], rotate[=DEG], shear[=S], shift[=F], zoom[=Z], elastic[=A:S], color[=A].
     public static func parse(_ text: String) throws -> Augmentation {
         let parts = text.split(separator: "=", maxSplits: 1).map(String.init)
         let name = parts[0].lowercased()
-        let args = parts.count > 1 ? try parts[1].split(separator: ",").map { s -> Float in
+        let args = parts.count > 1 ? try parts[1].split(separator: ":").map { s -> Float in
             guard let v = Float(s), v.isFinite, v >= 0 else {
                 throw ConvKitError.invalidArgument(name: "augmentation \(name)", expected: "a non-negative number", found: String(s))
             }

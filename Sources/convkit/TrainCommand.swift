@@ -27,13 +27,13 @@ struct TrainCommand: ParsableCommand {
 
     @Option(help: "Model name (see `convkit models`).") var model = "lenet5"
     @Option(help: "Dataset folder in MNIST's IDX layout (default: the bundled Data/mnist5k).") var data: String?
-    @Option(help: "Epochs (1…10000).") var epochs = 30
+    @Option(help: "Epochs (1…10000).") var epochs = 40
     @Option(name: .customLong("batch-size"), help: "Mini-batch size (1…65536).") var batchSize = 64
     @Option(help: "Optimizer: \(OptimizerChoice.allCases.map(\.rawValue).joined(separator: ", ")).") var optimizer = OptimizerChoice.adam
     @Option(help: "Learning rate (0 < lr ≤ 10).") var lr: Float = 0.002
     @Option(help: "Learning-rate schedule: constant, cosine, step (×0.1 every third of the run).") var schedule = "cosine"
     @Option(help: "Comma-separated augmentations (mirror, crop, rotate, shear, shift, zoom, elastic, color; NAME=VALUE to tune) or none.")
-    var augment = "rotate=8,shift=0.08,zoom=0.08"
+    var augment = "rotate=12,shift=0.1,zoom=0.1,shear=0.15"
     @Option(help: "Seed for initialization, shuffling and augmentation.") var seed: UInt64 = 1
     @OptionGroup var threadOptions: ThreadOptions
     @Option(help: "Output folder for the checkpoint and report.") var out = "runs/latest"
@@ -82,7 +82,7 @@ struct TrainCommand: ParsableCommand {
         try trainer.fit(epochs: epochs, batchesPerEpoch: trainLoader.count, train: { _ in trainLoader }, validation: { testLoader },
                         progress: progress.batch, epochEnd: progress.epoch)
         let wall = Date().timeIntervalSince(start)
-        let trainSeconds = trainer.history.reduce(0) { $0 + $1.seconds }
+        let trainSeconds = trainer.history.reduce(0) { $0 + $1.trainSeconds }
         try Checkpoint.save(net, optimizer: opt, epoch: epochs, to: checkpoint)
         let result = trainer.evaluate(testLoader)
         let imagesPerSecond = Double(splits.train.count * trainer.history.count) / Swift.max(trainSeconds, 1e-9)

@@ -53,6 +53,12 @@ typedef struct {
 void ck_conv_gemm(const ck_conv_geom *g, int M, const float *W, ptrdiff_t ldw,
                   const float *x, int p0, int p1, float alpha, float beta, float *out, ptrdiff_t ldc);
 
+/// Direct convolution for few filters (no im2col, no packing); the input must be pre-padded (g has zero
+/// padding). Forward accumulates: out [M, od, oh, ow] += W [M, K] ⊛ x. Weight gradient accumulates:
+/// dW [M, K] += dy [M, od, oh, ow] ⋆ x.
+void ck_direct_conv_forward(const ck_conv_geom *g, int M, const float *W, const float *x, float *out);
+void ck_direct_conv_dweight(const ck_conv_geom *g, int M, const float *dy, const float *x, float *dW);
+
 /// Writes im2col(x) rows 0..K-1, columns p0..p1-1 into col (row stride ldcol).
 void ck_im2col(const ck_conv_geom *g, const float *x, int p0, int p1, float *col, ptrdiff_t ldcol);
 /// Adds col (rows c0·kvol..c1·kvol-1, columns p0..p1-1, row stride ldcol) back into the input positions they
@@ -87,7 +93,7 @@ void ck_pad_planes(const float *x, int planes, int id, int ih, int iw, int pd0, 
                    int pw0, int pw1, float *out);
 
 /// A per-thread scratch buffer of at least n floats (64-byte aligned), reused across calls on the same
-/// thread. Slots 0 and 1 belong to the GEMM; callers use slots 2 and 3. Valid until the next call with
+/// thread. Slots 0 and 1 belong to the GEMM, 4 and 5 to the direct convolution; callers use slots 2 and 3. Valid until the next call with
 /// the same slot on the same thread.
 float *ck_scratch(int slot, size_t n);
 

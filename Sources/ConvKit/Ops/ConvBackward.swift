@@ -97,8 +97,11 @@ public func convBackward(_ x: Tensor, weight: Tensor, gradOutput gy: Tensor, opt
                     let xs = xp + (n * cin + g * cg) * S
                     let dy = gp + (n * cout + g * mg) * P
                     let wg = wp + g * mg * K
+                    if needWeight && plan.usesDirectKernel {
+                        withUnsafePointer(to: cgeo) { ck_direct_conv_dweight($0, Int32(mg), dy, xs, dW + g * mg * K) }
+                    }
                     let col: UnsafePointer<Float>
-                    if geo.isPointwise || !needWeight {
+                    if geo.isPointwise || !needWeight || plan.usesDirectKernel {
                         col = UnsafePointer(xs)
                     } else {
                         let buf = ck_scratch(2, K * P)!
@@ -106,8 +109,8 @@ public func convBackward(_ x: Tensor, weight: Tensor, gradOutput gy: Tensor, opt
                         col = UnsafePointer(buf)
                     }
                     let ldcol = geo.isPointwise ? S : P
-                    if !needWeight {
-                        // input gradient only
+                    if !needWeight || plan.usesDirectKernel {
+                        // input gradient only (or the weight gradient came from the direct kernel)
                     } else if threaded {
                         sgemm(m: mg, n: K, k: P, a: dy, rsa: P, csa: 1, b: col, rsb: 1, csb: ldcol, beta: 1, c: dW + g * mg * K, ldc: K)
                     } else {

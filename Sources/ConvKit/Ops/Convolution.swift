@@ -44,6 +44,8 @@ public struct ConvPlan {
     }
 
     public var outputShape: [Int] { [batch, outChannels] + geometry.output }
+    /// Few filters per group: a direct kernel beats im2col + GEMM, whose packing dominates at this size.
+    var usesDirectKernel: Bool { outChannels / groups <= 16 && !isDepthwise && !geometry.isPointwise }
     var isDepthwise: Bool { groups == inChannels && groups == outChannels && groups > 1 }
 
     /// Applies reflect/replicate padding (and zero padding too when `explicitZeros`); returns the input to
@@ -102,7 +104,7 @@ public func conv(_ x: Tensor, weight: Tensor, bias: Tensor? = nil, options: Conv
             let pairs = N * G, T = Parallel.threads
             let nr = Int(ck_gemm_nr())
             var pChunk = P, mChunk = mg
-            if pairs < T {
+            if pairs < T && !plan.usesDirectKernel {
                 let want = (T + pairs - 1) / pairs
                 if P >= want * 4 * nr {
                     pChunk = ((P + want - 1) / want + nr - 1) / nr * nr
@@ -124,7 +126,10 @@ public func conv(_ x: Tensor, weight: Tensor, bias: Tensor? = nil, options: Conv
                 }
                 let xs = xp + (n * cin + g * cg) * S
                 let ws = wp + (g * mg + m0) * K
-                if geo.isPointwise {
+                if plan.usesDirectKernel {
+                    if beta == 0 { for i in 0..<(mc * P) { dst[i] = 0 } }
+                    withUnsafePointer(to: cgeo) { ck_direct_conv_forward($0, Int32(mc), ws, xs, dst) }
+                } else if geo.isPointwise {
                     ck_sgemm(Int32(mc), Int32(p1 - p0), Int32(K), 1, ws, K, 1, xs + p0, S, 1, beta, dst + p0, P)
                 } else {
                     withUnsafePointer(to: cgeo) { gp in

@@ -28,7 +28,9 @@ public struct EpochRecord: Codable {
     public var validationLoss: Float?
     public var validationAccuracy: Float?
     public var learningRate: Float
+    /// Wall time of the epoch, and of its training part alone (without the validation pass).
     public var seconds: Double
+    public var trainSeconds: Double
 }
 
 /// Hooks into training. Return false from `epochEnded` to stop (early stopping).
@@ -102,7 +104,8 @@ public final class Trainer {
                 progress?(epoch, b, batchesPerEpoch, lossSum / Float(seen), Float(correct) / Float(seen))
             }
             var record = EpochRecord(epoch: epoch, trainLoss: lossSum / Float(Swift.max(seen, 1)), trainAccuracy: Float(correct) / Float(Swift.max(seen, 1)),
-                                     learningRate: optimizer.groups.first?.learningRate ?? 0, seconds: 0)
+                                     learningRate: optimizer.groups.first?.learningRate ?? 0, seconds: 0,
+                                     trainSeconds: Date().timeIntervalSince(start))
             if let validation {
                 let r = evaluate(validation())
                 record.validationLoss = r.loss; record.validationAccuracy = r.accuracy

@@ -1,0 +1,206 @@
+// Direct convolution for layers with few filters (LeNet-sized): no im2col and no packing, which dominate
+// when M·K is small. The input is pre-padded (geometry without padding). Bodies are written once and
+// compiled per ISA by inlining into target-attributed wrappers, so the row loops vectorize at full width.
+#include "ck_internal.h"
+
+/// out[m] (+)= Σ_{c,a,b,e} W[m][c][a][b][e] · x[c] shifted, for m in 0..M-1; out is [M, od, oh, ow].
+static inline __attribute__((always_inline)) void direct_forward(const ck_conv_geom *g, int M, const float *W,
+                                                                  const float *x, float *out) {
+    const ptrdiff_t iplane = (ptrdiff_t)g->ih * g->iw, ichan = (ptrdiff_t)g->id * iplane;
+    const ptrdiff_t oplane = (ptrdiff_t)g->oh * g->ow, ochan = (ptrdiff_t)g->od * oplane;
+    const int kvol = g->kd * g->kh * g->kw, K = g->c * kvol, ow = g->ow, sw = g->sw;
+    for (int m = 0; m < M; m++) {
+        float *om = out + m * ochan;
+        const float *wm = W + (ptrdiff_t)m * K;
+        for (int c = 0; c < g->c; c++)
+            for (int a = 0; a < g->kd; a++)
+                for (int b = 0; b < g->kh; b++)
+                    for (int e = 0; e < g->kw; e++) {
+                        const float wv = wm[((c * g->kd + a) * g->kh + b) * g->kw + e];
+                        for (int z = 0; z < g->od; z++)
+                            for (int y = 0; y < g->oh; y++) {
+                                const float *src = x + c * ichan + (ptrdiff_t)(z * g->sd + a * g->dd) * iplane +
+                                                   (ptrdiff_t)(y * g->sh + b * g->dh) * g->iw + e * g->dw;
+                                float *dst = om + z * oplane + (ptrdiff_t)y * ow;
+                                if (sw == 1) for (int t = 0; t < ow; t++) dst[t] += wv * src[t];
+                                else for (int t = 0; t < ow; t++) dst[t] += wv * src[t * sw];
+                            }
+                    }
+    }
+}
+
+/// dW[m][c][a][b][e] += Σ_positions dy[m] · x[c] shifted.
+static inline __attribute__((always_inline)) void direct_dweight(const ck_conv_geom *g, int M, const float *dy,
+                                                                  const float *x, float *dW) {
+    const ptrdiff_t iplane = (ptrdiff_t)g->ih * g->iw, ichan = (ptrdiff_t)g->id * iplane;
+    const ptrdiff_t oplane = (ptrdiff_t)g->oh * g->ow, ochan = (ptrdiff_t)g->od * oplane;
+    const int kvol = g->kd * g->kh * g->kw, K = g->c * kvol, ow = g->ow, sw = g->sw;
+    // Per-lane partial sums over the row positions, so the inner loop is an elementwise FMA (which
+    // vectorizes) rather than a scalar reduction (which does not without reassociation).
+    float lanes[512];
+    if (ow > 512) {   // very wide rows: plain scalar accumulation
+        for (int m = 0; m < M; m++)
+            for (int k = 0; k < K; k++) {
+                int e = k % g->kw, b = (k / g->kw) % g->kh, a = (k / (g->kw * g->kh)) % g->kd, c = k / kvol;
+                float s = 0.0f;
+                for (int z = 0; z < g->od; z++)
+                    for (int y = 0; y < g->oh; y++) {
+                        const float *src = x + c * ichan + (ptrdiff_t)(z * g->sd + a * g->dd) * iplane + (ptrdiff_t)(y * g->sh + b * g->dh) * g->iw + e * g->dw;
+                        const float *gy = dy + m * ochan + z * oplane + (ptrdiff_t)y * ow;
+                        for (int t = 0; t < ow; t++) s += gy[t] * src[t * sw];
+                    }
+                dW[(ptrdiff_t)m * K + k] += s;
+            }
+        return;
+    }
+    for (int m = 0; m < M; m++)
+        for (int c = 0; c < g->c; c++)
+            for (int a = 0; a < g->kd; a++)
+                for (int b = 0; b < g->kh; b++)
+                    for (int e = 0; e < g->kw; e++) {
+                        for (int t = 0; t < ow; t++) lanes[t] = 0.0f;
+                        for (int z = 0; z < g->od; z++)
+                            for (int y = 0; y < g->oh; y++) {
+                                const float *src = x + c * ichan + (ptrdiff_t)(z * g->sd + a * g->dd) * iplane +
+                                                   (ptrdiff_t)(y * g->sh + b * g->dh) * g->iw + e * g->dw;
+                                const float *gy = dy + m * ochan + z * oplane + (ptrdiff_t)y * ow;
+                                if (sw == 1) for (int t = 0; t < ow; t++) lanes[t] += gy[t] * src[t];
+                                else for (int t = 0; t < ow; t++) lanes[t] += gy[t] * src[t * sw];
+                            }
+                        float s = 0.0f;
+                        for (int t = 0; t < ow; t++) s += lanes[t];
+                        dW[(ptrdiff_t)m * K + ((c * g->kd + a) * g->kh + b) * g->kw + e] += s;
+                    }
+}
+
+#define CK_DIRECT_VARIANT(sfx, attr)                                                                          \
+    attr static void fwd_##sfx(const ck_conv_geom *g, int M, const float *W, const float *x, float *out) {   \
+        direct_forward(g, M, W, x, out);                                                                      \
+    }                                                                                                         \
+    attr static void dw_##sfx(const ck_conv_geom *g, int M, const float *dy, const float *x, float *dW) {    \
+        direct_dweight(g, M, dy, x, dW);                                                                      \
+    }
+
+CK_DIRECT_VARIANT(generic, )
+#if defined(__x86_64__)
+CK_DIRECT_VARIANT(avx2, __attribute__((target("avx2,fma"))))
+CK_DIRECT_VARIANT(avx512, __attribute__((target("avx512f,avx512vl,avx512bw,avx512dq,avx2,fma"))))
+#endif
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+/// AVX-512, stride 1 along the width: register-blocked like a GEMM micro-kernel without packing.
+/// Filters go in chunks of 8; for each 16-wide segment of an output row, 8 accumulators (one per filter)
+/// sum every tap: one masked load of the shifted input row and 8 FMAs per tap.
+__attribute__((target("avx512f,avx512vl,avx512bw,avx512dq,avx2,fma")))
+static void fwd_avx512_blocked(const ck_conv_geom *g, int M, const float *W, const float *x, float *out) {
+    const ptrdiff_t iplane = (ptrdiff_t)g->ih * g->iw, ichan = (ptrdiff_t)g->id * iplane;
+    const ptrdiff_t oplane = (ptrdiff_t)g->oh * g->ow, ochan = (ptrdiff_t)g->od * oplane;
+    const int kvol = g->kd * g->kh * g->kw, K = g->c * kvol, ow = g->ow;
+    const int chunks = (M + 7) / 8;
+    // Weights transposed to [chunk][K][8] (zero past M) and tap offsets, in per-thread scratch.
+    float *wt = ck_workspace(4, (size_t)chunks * K * 8);
+    ptrdiff_t *off = (ptrdiff_t *)ck_workspace(5, (size_t)K * 2);
+    for (int k = 0; k < K; k++) {
+        for (int m = 0; m < chunks * 8; m++) wt[((m / 8) * K + k) * 8 + m % 8] = m < M ? W[(ptrdiff_t)m * K + k] : 0.0f;
+        int e = k % g->kw, b = (k / g->kw) % g->kh, a = (k / (g->kw * g->kh)) % g->kd, c = k / kvol;
+        off[k] = c * ichan + (ptrdiff_t)a * g->dd * iplane + (ptrdiff_t)b * g->dh * g->iw + e * g->dw;
+    }
+    for (int ch = 0; ch < chunks; ch++) {
+        const float *wc = wt + (ptrdiff_t)ch * K * 8;
+        const int mc = M - ch * 8 < 8 ? M - ch * 8 : 8;
+        for (int z = 0; z < g->od; z++)
+            for (int y = 0; y < g->oh; y++) {
+                const float *row = x + (ptrdiff_t)z * g->sd * iplane + (ptrdiff_t)y * g->sh * g->iw;
+                for (int x0 = 0; x0 < ow; x0 += 16) {
+                    const int n = ow - x0 < 16 ? ow - x0 : 16;
+                    const __mmask16 mask = (__mmask16)((1u << n) - 1u);
+                    __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
+                    const float *base = row + x0;
+                    for (int k = 0; k < K; k++) {
+                        const __m512 v = _mm512_maskz_loadu_ps(mask, base + off[k]);
+                        const float *w = wc + k * 8;
+                        a0 = _mm512_fmadd_ps(_mm512_set1_ps(w[0]), v, a0);
+                        a1 = _mm512_fmadd_ps(_mm512_set1_ps(w[1]), v, a1);
+                        a2 = _mm512_fmadd_ps(_mm512_set1_ps(w[2]), v, a2);
+                        a3 = _mm512_fmadd_ps(_mm512_set1_ps(w[3]), v, a3);
+                        a4 = _mm512_fmadd_ps(_mm512_set1_ps(w[4]), v, a4);
+                        a5 = _mm512_fmadd_ps(_mm512_set1_ps(w[5]), v, a5);
+                        a6 = _mm512_fmadd_ps(_mm512_set1_ps(w[6]), v, a6);
+                        a7 = _mm512_fmadd_ps(_mm512_set1_ps(w[7]), v, a7);
+                    }
+                    __m512 acc[8] = {a0, a1, a2, a3, a4, a5, a6, a7};
+                    for (int m = 0; m < mc; m++) {
+                        float *dst = out + (ch * 8 + m) * ochan + z * oplane + (ptrdiff_t)y * ow + x0;
+                        _mm512_mask_storeu_ps(dst, mask, _mm512_add_ps(acc[m], _mm512_maskz_loadu_ps(mask, dst)));
+                    }
+                }
+            }
+    }
+}
+
+/// AVX-512 weight gradient, stride 1 along the width: for each tap and chunk of 8 filters, 8 vector
+/// accumulators run over every 16-wide output segment (dy for the 8 filters, one shifted input load),
+/// then reduce horizontally.
+__attribute__((target("avx512f,avx512vl,avx512bw,avx512dq,avx2,fma")))
+static void dw_avx512_blocked(const ck_conv_geom *g, int M, const float *dy, const float *x, float *dW) {
+    const ptrdiff_t iplane = (ptrdiff_t)g->ih * g->iw, ichan = (ptrdiff_t)g->id * iplane;
+    const ptrdiff_t oplane = (ptrdiff_t)g->oh * g->ow, ochan = (ptrdiff_t)g->od * oplane;
+    const int kvol = g->kd * g->kh * g->kw, K = g->c * kvol, ow = g->ow;
+    const __m512 zero = _mm512_setzero_ps();
+    for (int m0 = 0; m0 < M; m0 += 8) {
+        const int mc = M - m0 < 8 ? M - m0 : 8;
+        const float *d[8];
+        for (int m = 0; m < 8; m++) d[m] = dy + (ptrdiff_t)(m0 + (m < mc ? m : 0)) * ochan;
+        for (int k = 0; k < K; k++) {
+            int e = k % g->kw, b = (k / g->kw) % g->kh, a = (k / (g->kw * g->kh)) % g->kd, c = k / kvol;
+            const ptrdiff_t off = c * ichan + (ptrdiff_t)a * g->dd * iplane + (ptrdiff_t)b * g->dh * g->iw + e * g->dw;
+            __m512 a0 = zero, a1 = zero, a2 = zero, a3 = zero, a4 = zero, a5 = zero, a6 = zero, a7 = zero;
+            for (int z = 0; z < g->od; z++)
+                for (int y = 0; y < g->oh; y++) {
+                    const float *src = x + off + (ptrdiff_t)z * g->sd * iplane + (ptrdiff_t)y * g->sh * g->iw;
+                    const ptrdiff_t o = z * oplane + (ptrdiff_t)y * ow;
+                    for (int x0 = 0; x0 < ow; x0 += 16) {
+                        const int n = ow - x0 < 16 ? ow - x0 : 16;
+                        const __mmask16 mask = (__mmask16)((1u << n) - 1u);
+                        const __m512 v = _mm512_maskz_loadu_ps(mask, src + x0);
+                        a0 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(mask, d[0] + o + x0), v, a0);
+                        a1 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(mask, d[1] + o + x0), v, a1);
+                        a2 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(mask, d[2] + o + x0), v, a2);
+                        a3 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(mask, d[3] + o + x0), v, a3);
+                        a4 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(mask, d[4] + o + x0), v, a4);
+                        a5 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(mask, d[5] + o + x0), v, a5);
+                        a6 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(mask, d[6] + o + x0), v, a6);
+                        a7 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(mask, d[7] + o + x0), v, a7);
+                    }
+                }
+            __m512 acc[8] = {a0, a1, a2, a3, a4, a5, a6, a7};
+            for (int m = 0; m < mc; m++) dW[(ptrdiff_t)(m0 + m) * K + k] += _mm512_reduce_add_ps(acc[m]);
+        }
+    }
+}
+#endif
+
+void ck_direct_conv_forward(const ck_conv_geom *g, int M, const float *W, const float *x, float *out) {
+    switch (ck_active_isa()) {
+#if defined(__x86_64__)
+    case CK_ISA_AVX512:
+        if (g->sw == 1) fwd_avx512_blocked(g, M, W, x, out); else fwd_avx512(g, M, W, x, out);
+        return;
+    case CK_ISA_AVX2: fwd_avx2(g, M, W, x, out); return;
+#endif
+    default: fwd_generic(g, M, W, x, out); return;
+    }
+}
+
+void ck_direct_conv_dweight(const ck_conv_geom *g, int M, const float *dy, const float *x, float *dW) {
+    switch (ck_active_isa()) {
+#if defined(__x86_64__)
+    case CK_ISA_AVX512:
+        if (g->sw == 1) dw_avx512_blocked(g, M, dy, x, dW); else dw_avx512(g, M, dy, x, dW);
+        return;
+    case CK_ISA_AVX2: dw_avx2(g, M, dy, x, dW); return;
+#endif
+    default: dw_generic(g, M, dy, x, dW); return;
+    }
+}
