@@ -1,17 +1,39 @@
-// Small elementwise loops used on hot paths.
+// Small elementwise loops used on hot paths, compiled per ISA (inlined into target-attributed wrappers so
+// the loops vectorize at full width) and chosen at run time.
 #include "ck_internal.h"
 
-void ck_relu_forward(const float *x, float *y, size_t n) {
+static inline __attribute__((always_inline)) void relu_fwd(const float *x, float *y, size_t n) {
     for (size_t i = 0; i < n; i++) y[i] = x[i] > 0.0f ? x[i] : 0.0f;
 }
-
-void ck_relu_backward(const float *x, const float *dy, float *dx, size_t n) {
+static inline __attribute__((always_inline)) void relu_bwd(const float *x, const float *dy, float *dx, size_t n) {
     for (size_t i = 0; i < n; i++) dx[i] = x[i] > 0.0f ? dy[i] : 0.0f;
 }
-
-void ck_axpy(size_t n, float a, const float *x, float *y) {
+static inline __attribute__((always_inline)) void axpy(size_t n, float a, const float *x, float *y) {
     for (size_t i = 0; i < n; i++) y[i] += a * x[i];
 }
+
+#define CK_ELEMENTWISE_VARIANT(sfx, attr)                                                                           \
+    attr static void relu_fwd_##sfx(const float *x, float *y, size_t n) { relu_fwd(x, y, n); }                      \
+    attr static void relu_bwd_##sfx(const float *x, const float *dy, float *dx, size_t n) { relu_bwd(x, dy, dx, n); } \
+    attr static void axpy_##sfx(size_t n, float a, const float *x, float *y) { axpy(n, a, x, y); }
+
+CK_ELEMENTWISE_VARIANT(generic, )
+#if defined(__x86_64__)
+CK_ELEMENTWISE_VARIANT(avx2, __attribute__((target("avx2,fma"))))
+CK_ELEMENTWISE_VARIANT(avx512, __attribute__((target("avx512f,avx512vl,avx512bw,avx512dq,avx2,fma"))))
+#define CK_PICK(name, ...)                                                              \
+    switch (ck_active_isa()) {                                                          \
+    case CK_ISA_AVX512: name##_avx512(__VA_ARGS__); return;                             \
+    case CK_ISA_AVX2: name##_avx2(__VA_ARGS__); return;                                 \
+    default: name##_generic(__VA_ARGS__); return;                                       \
+    }
+#else
+#define CK_PICK(name, ...) name##_generic(__VA_ARGS__)
+#endif
+
+void ck_relu_forward(const float *x, float *y, size_t n) { CK_PICK(relu_fwd, x, y, n) }
+void ck_relu_backward(const float *x, const float *dy, float *dx, size_t n) { CK_PICK(relu_bwd, x, dy, dx, n) }
+void ck_axpy(size_t n, float a, const float *x, float *y) { CK_PICK(axpy, n, a, x, y) }
 
 void ck_pad_planes(const float *x, int planes, int id, int ih, int iw, int pd0, int pd1, int ph0, int ph1,
                    int pw0, int pw1, float *out) {

@@ -73,7 +73,11 @@ extension Tensor {
     /// Applies an activation elementwise.
     public func activated(_ a: Activation) -> Tensor {
         if a == .relu {
-            return Tensor(shape: shape) { o in scalars.withUnsafeBufferPointer { ck_relu_forward($0.baseAddress, o.baseAddress, count) } }
+            return Tensor(shape: shape) { o in scalars.withUnsafeBufferPointer { x in
+                Parallel.forRanges(count, align: 64, minChunk: 1 << 16) { r in
+                    ck_relu_forward(x.baseAddress! + r.lowerBound, o.baseAddress! + r.lowerBound, r.count)
+                }
+            } }
         }
         return map { a.apply($0) }
     }
@@ -83,7 +87,9 @@ extension Tensor {
         precondition(gy.shape == shape, "gradient \(gy.shape) for input \(shape)")
         if a == .relu {
             return Tensor(shape: shape) { o in scalars.withUnsafeBufferPointer { x in gy.scalars.withUnsafeBufferPointer { g in
-                ck_relu_backward(x.baseAddress, g.baseAddress, o.baseAddress, count)
+                Parallel.forRanges(count, align: 64, minChunk: 1 << 16) { r in
+                    ck_relu_backward(x.baseAddress! + r.lowerBound, g.baseAddress! + r.lowerBound, o.baseAddress! + r.lowerBound, r.count)
+                }
             } } }
         }
         return Tensor(shape: shape) { o in for i in 0..<o.count { o[i] = gy.scalars[i] * a.derivative(scalars[i]) } }
