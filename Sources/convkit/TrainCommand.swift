@@ -76,14 +76,16 @@ struct TrainCommand: ParsableCommand {
         let sched: LearningRateSchedule = schedule == "cosine" ? .cosine(period: epochs) : schedule == "step" ? .step(size: Swift.max(1, epochs / 3), gamma: 0.1) : .constant
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
         let checkpoint = out + "/\(entry.name).safetensors"
-        let trainer = Trainer(model: net, optimizer: opt, schedule: sched, callbacks: [CheckpointEvery(every: Swift.max(1, epochs / 5), path: checkpoint)])
+        let input = ModelInput(model: entry.name, shape: imageShape, mean: mean, std: std, classes: splits.train.classNames)
+        let trainer = Trainer(model: net, optimizer: opt, schedule: sched,
+                              callbacks: [CheckpointEvery(every: Swift.max(1, epochs / 5), path: checkpoint, metadata: input.metadata)])
         let progress = ProgressDisplay(epochs: epochs, quiet: false)
         let start = Date()
         try trainer.fit(epochs: epochs, batchesPerEpoch: trainLoader.count, train: { _ in trainLoader }, validation: { testLoader },
                         progress: progress.batch, epochEnd: progress.epoch)
         let wall = Date().timeIntervalSince(start)
         let trainSeconds = trainer.history.reduce(0) { $0 + $1.trainSeconds }
-        try Checkpoint.save(net, optimizer: opt, epoch: epochs, to: checkpoint)
+        try Checkpoint.save(net, optimizer: opt, epoch: epochs, metadata: input.metadata, to: checkpoint)
         let result = trainer.evaluate(testLoader)
         let imagesPerSecond = Double(splits.train.count * trainer.history.count) / Swift.max(trainSeconds, 1e-9)
         let report = try TrainingReport(model: entry.name, dataset: splits.name, history: trainer.history, evaluation: result,

@@ -4,11 +4,12 @@ import Foundation
 /// safetensors, under the module's hierarchical names. Optimizer state is stored as
 /// "optimizer.<parameter>.<state>" with the step count in the metadata.
 public enum Checkpoint {
-    public static func save(_ module: Module, optimizer: Optimizer? = nil, epoch: Int? = nil, to path: String) throws {
+    public static func save(_ module: Module, optimizer: Optimizer? = nil, epoch: Int? = nil, metadata: [String: String] = [:], to path: String) throws {
         var tensors = [String: Tensor]()
         for (n, p) in module.namedParameters() { tensors[n] = p.value }
         for (n, b) in module.namedBuffers() { tensors[n] = b.value }
-        var meta = ["format": "convkit"]
+        var meta = metadata
+        meta["format"] = "convkit"
         if let optimizer {
             let (state, step) = optimizer.stateDict()
             for (k, v) in state { tensors["optimizer." + k] = v }

@@ -54,9 +54,12 @@ public final class EarlyStopping: TrainingCallback {
 /// Saves a checkpoint (model and optimizer) every `every` epochs, atomically.
 public final class CheckpointEvery: TrainingCallback {
     public let every: Int, path: String
-    public init(every: Int = 1, path: String) { self.every = every; self.path = path }
+    public let metadata: [String: String]
+    public init(every: Int = 1, path: String, metadata: [String: String] = [:]) { self.every = every; self.path = path; self.metadata = metadata }
     public func epochEnded(_ r: EpochRecord, trainer: Trainer) throws -> Bool {
-        if (r.epoch + 1) % every == 0 { try Checkpoint.save(trainer.model, optimizer: trainer.optimizer, epoch: r.epoch + 1, to: path) }
+        if (r.epoch + 1) % every == 0 {
+            try Checkpoint.save(trainer.model, optimizer: trainer.optimizer, epoch: r.epoch + 1, metadata: metadata, to: path)
+        }
         return true
     }
 }

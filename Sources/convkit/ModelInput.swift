@@ -1,0 +1,68 @@
+import ConvKit
+import ConvKitData
+import ConvKitModels
+import Foundation
+
+/// How a trained model expects its input, saved in the checkpoint's metadata so that `evaluate` and
+/// `predict` prepare images exactly as `train` did.
+struct ModelInput {
+    var model: String
+    var shape: [Int]          // C, H, W
+    var mean: [Float], std: [Float]   // applied after scaling to [0, 1]
+    var classes: [String]
+
+    var metadata: [String: String] {
+        ["model": model, "input_shape": shape.map(String.init).joined(separator: ","),
+         "input_mean": mean.map { "\($0)" }.joined(separator: ","), "input_std": std.map { "\($0)" }.joined(separator: ","),
+         "classes": classes.joined(separator: ",")]
+    }
+
+    init(model: String, shape: [Int], mean: [Float], std: [Float], classes: [String]) {
+        self.model = model; self.shape = shape; self.mean = mean; self.std = std; self.classes = classes
+    }
+
+    /// Reads the metadata of a checkpoint written by `convkit train`.
+    init(checkpoint path: String) throws {
+        let meta = try Safetensors.load(path).metadata
+        func floats(_ k: String) throws -> [Float] {
+            guard let v = meta[k]?.split(separator: ",").compactMap({ Float($0) }), !v.isEmpty else {
+                throw ConvKitError.corruptFile(path: path, offset: nil, expected: "metadata \"\(k)\" (a checkpoint written by convkit train)", found: meta[k] ?? "none")
+            }
+            return v
+        }
+        guard let m = meta["model"], let c = meta["classes"] else {
+            throw ConvKitError.corruptFile(path: path, offset: nil, expected: "metadata \"model\" and \"classes\" (a checkpoint written by convkit train)", found: "\(meta.keys.sorted())")
+        }
+        self.init(model: m, shape: try floats("input_shape").map { Int($0) }, mean: try floats("input_mean"), std: try floats("input_std"),
+                  classes: c.split(separator: ",", omittingEmptySubsequences: false).map(String.init))
+    }
+
+    /// Raw image [C, H, W] in 0…255 → model input (channels matched, resized, scaled, standardized).
+    func prepare(_ raw: Tensor) -> Tensor {
+        var t = raw
+        if t.shape[0] != shape[0] {
+            t = shape[0] == 1 ? Preprocessing.grayscale(t) : (t.shape[0] == 1 ? Tensor.concatenate(Array(repeating: t, count: shape[0]), axis: 0) : t.slice(axis: 0, 0..<shape[0]))
+        }
+        if t.shape[1] != shape[1] || t.shape[2] != shape[2] { t = Preprocessing.resizeArea(t, to: (shape[1], shape[2])) }
+        return Preprocessing.standardize(Preprocessing.scaleToUnit(t), mean: mean, std: std)
+    }
+
+    /// The model, built and loaded from the checkpoint.
+    func loadModel(weights: String, expectedName: String?) throws -> any UnaryLayer {
+        if let expectedName, expectedName.lowercased() != model {
+            throw ConvKitError.invalidArgument(name: "--model", expected: "\(model) (the architecture stored in \(weights))", found: expectedName)
+        }
+        let (net, _) = try ModelZoo.make(model, classes: classes.count, inputChannels: shape[0])
+        try Checkpoint.load(weights, into: net)
+        net.eval()
+        return net
+    }
+}
+
+/// Loads a dataset folder: MNIST IDX layout (its test split) or one sub-folder per class.
+func loadEvaluationSet(_ dir: String, input: ModelInput) throws -> LabeledImages {
+    if FileManager.default.fileExists(atPath: dir + "/t10k-images-idx3-ubyte.gz") || FileManager.default.fileExists(atPath: dir + "/t10k-images-idx3-ubyte") {
+        return try Datasets.idxFolder(dir).test
+    }
+    return try Datasets.imageFolder(dir, size: (input.shape[1], input.shape[2]), channels: input.shape[0])
+}
