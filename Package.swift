@@ -24,7 +24,8 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "ConvKitTests", dependencies: ["ConvKit"], exclude: ["Golden"]),
-        .testTarget(name: "ConvKitDataTests", dependencies: ["ConvKitData"]),
+        .testTarget(name: "ConvKitDataTests", dependencies: ["ConvKitData"], exclude: ["Fixtures"]),
+        .testTarget(name: "CommandLineTests", dependencies: ["convkit"]),
         .testTarget(name: "ConvKitModelsTests", dependencies: ["ConvKitModels"]),
     ]
 )

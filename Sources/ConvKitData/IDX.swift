@@ -8,6 +8,7 @@ public enum IDX {
     public struct Array: Equatable {
         public var shape: [Int]
         public var values: [Float]
+        public init(shape: [Int], values: [Float]) { self.shape = shape; self.values = values }
     }
 
     public static func load(_ path: String) throws -> Array {

@@ -1,0 +1,79 @@
+import XCTest
+import Foundation
+
+/// End-to-end: runs the built `convkit` binary as a user would and checks its output and exit status.
+final class CommandLineTests: XCTestCase {
+    static let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    func convkit(_ args: [String]) throws -> (status: Int32, out: String, err: String) {
+        let exe = Bundle.main.bundleURL.deletingLastPathComponent().appendingPathComponent("convkit")
+        let candidates = [exe] + [".build/release/convkit", ".build/debug/convkit"].map { Self.repo.appendingPathComponent($0) }
+        guard let bin = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0.path) }) else {
+            throw XCTSkip("convkit binary not built")
+        }
+        let p = Process()
+        p.executableURL = bin
+        p.arguments = args
+        p.currentDirectoryURL = Self.repo
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out; p.standardError = err
+        try p.run()
+        let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+    }
+
+    func testTrainEvaluatePredictRoundTrip() throws {
+        let dir = NSTemporaryDirectory() + "convkit-cli-\(getpid())"
+        let r = try convkit(["train", "--epochs", "2", "--augment", "none", "--out", dir, "--json"])
+        XCTAssertEqual(r.status, 0, r.err)
+        let last = r.out.split(separator: "\n").last.map(String.init) ?? ""
+        let obj = try JSONSerialization.jsonObject(with: Data(last.utf8)) as! [String: Any]
+        for key in ["model", "dataset", "epochs", "train_accuracy", "test_accuracy", "test_loss", "images_per_second", "wall_seconds", "checkpoint"] {
+            XCTAssertNotNil(obj[key], key)
+        }
+        XCTAssertGreaterThan(obj["test_accuracy"] as! Double, 0.85)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: dir + "/report.html"))
+        let weights = dir + "/lenet5.safetensors"
+        let ev = try convkit(["evaluate", "--model", "lenet5", "--weights", weights, "--data", "Data/mnist5k", "--json"])
+        XCTAssertEqual(ev.status, 0, ev.err)
+        let e = try JSONSerialization.jsonObject(with: Data(ev.out.utf8)) as! [String: Any]
+        XCTAssertEqual(e["accuracy"] as! Double, obj["test_accuracy"] as! Double, accuracy: 1e-6)
+        let pr = try convkit(["predict", "--model", "lenet5", "--weights", weights, "-k", "2", "Data/images/coins.png"])
+        XCTAssertEqual(pr.status, 0, pr.err)
+        XCTAssertTrue(pr.out.hasPrefix("Data/images/coins.png: "), pr.out)
+    }
+
+    func testBadArgumentsGiveOneLineErrorsAndNonZeroExit() throws {
+        let cases: [([String], String)] = [
+            (["train", "--model", "nosuchnet", "--epochs", "1"], "expected one of lenet5"),
+            (["train", "--epochs", "0"], "--epochs must be in 1…10000"),
+            (["train", "--augment", "blur"], "mirror, crop"),
+            (["train", "--data", "/nonexistent"], "/nonexistent/train-images-idx3-ubyte"),
+            (["bench", "--threads", "0"], "--threads must be between 1 and 256"),
+            (["bench", "--shapes", "/nonexistent.json"], "/nonexistent.json"),
+            (["evaluate", "--weights", "/nonexistent.safetensors", "--data", "Data/mnist5k"], "no such file"),
+            (["predict", "--weights", "Data/images/coins.png", "Data/images/coins.png"], "header length"),
+        ]
+        for (args, message) in cases {
+            let r = try convkit(args)
+            XCTAssertNotEqual(r.status, 0, "\(args)")
+            XCTAssertTrue(r.err.contains(message), "\(args): \(r.err)")
+            XCTAssertFalse(r.err.contains("Fatal error"), "\(args) crashed: \(r.err)")
+        }
+    }
+
+    func testBenchJSONHasTheDocumentedShape() throws {
+        let shapes = NSTemporaryDirectory() + "convkit-shapes-\(getpid()).json"
+        try Data(#"{"gemm":[{"m":64,"n":64,"k":64}],"conv2d":[{"name":"t","n":1,"cin":3,"h":16,"w":16,"cout":8,"k":3,"stride":1,"pad":1,"dilation":1,"groups":1}],"maxpool2d":[{"n":1,"c":2,"h":8,"w":8,"k":2,"stride":2}]}"#.utf8)
+            .write(to: URL(fileURLWithPath: shapes))
+        let r = try convkit(["bench", "--json", "--shapes", shapes, "--seconds", "0.05", "--threads", "1"])
+        XCTAssertEqual(r.status, 0, r.err)
+        let obj = try JSONSerialization.jsonObject(with: Data(r.out.utf8)) as! [String: Any]
+        XCTAssertEqual(obj["threads"] as? Int, 1)
+        let conv = (obj["conv2d"] as! [[String: Any]])[0]
+        for key in ["name", "n", "cin", "h", "w", "cout", "k", "stride", "pad", "dilation", "groups", "fwd_ms", "fwdbwd_ms"] { XCTAssertNotNil(conv[key], key) }
+        XCTAssertNotNil((obj["gemm"] as! [[String: Any]])[0]["gflops"])
+        XCTAssertNotNil((obj["maxpool2d"] as! [[String: Any]])[0]["ms"])
+    }
+}
