@@ -15,6 +15,19 @@ public enum ModelZoo {
         Entry(name: "lenet5_classic", summary: "LeNet-5, tanh and average pooling (1998 form)", inputShape: [1, 28, 28]) {
             LeNet5(classes: $0, inputChannels: $1, classic: true)
         },
+        Entry(name: "alexnet", summary: "AlexNet (torchvision form)", inputShape: [3, 224, 224]) { AlexNet(classes: $0, inputChannels: $1) },
+    ] + [11, 13, 16, 19].flatMap { d in
+        [Entry(name: "vgg\(d)", summary: "VGG-\(d)", inputShape: [3, 224, 224]) { VGG(depth: d, classes: $0, inputChannels: $1) },
+         Entry(name: "vgg\(d)_bn", summary: "VGG-\(d) with batch norm", inputShape: [3, 224, 224]) { VGG(depth: d, batchNorm: true, classes: $0, inputChannels: $1) }]
+    } + [
+        Entry(name: "resnet18", summary: "ResNet-18 (basic blocks)", inputShape: [3, 224, 224]) { ResNet.resnet18(classes: $0, inputChannels: $1) },
+        Entry(name: "resnet34", summary: "ResNet-34 (basic blocks)", inputShape: [3, 224, 224]) { ResNet.resnet34(classes: $0, inputChannels: $1) },
+        Entry(name: "resnet50", summary: "ResNet-50 (bottlenecks)", inputShape: [3, 224, 224]) { ResNet.resnet50(classes: $0, inputChannels: $1) },
+        Entry(name: "resnet101", summary: "ResNet-101 (bottlenecks)", inputShape: [3, 224, 224]) { ResNet.resnet101(classes: $0, inputChannels: $1) },
+        Entry(name: "resnet152", summary: "ResNet-152 (bottlenecks)", inputShape: [3, 224, 224]) { ResNet.resnet152(classes: $0, inputChannels: $1) },
+        Entry(name: "googlenet", summary: "GoogLeNet / Inception v1", inputShape: [3, 224, 224]) { GoogLeNet(classes: $0, inputChannels: $1) },
+        Entry(name: "mobilenet_v1", summary: "MobileNet v1 (depthwise separable)", inputShape: [3, 224, 224]) { MobileNetV1(classes: $0, inputChannels: $1) },
+        Entry(name: "mobilenet_v2", summary: "MobileNet v2 (inverted residuals)", inputShape: [3, 224, 224]) { MobileNetV2(classes: $0, inputChannels: $1) },
     ]
 
     public static var names: [String] { entries.map(\.name) }

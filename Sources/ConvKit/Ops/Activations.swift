@@ -5,6 +5,8 @@ import CConvKernels
 public enum Activation: Equatable {
     /// max(x, 0)
     case relu
+    /// min(max(x, 0), 6) (MobileNet)
+    case relu6
     /// x for x > 0, αx otherwise
     case leakyRelu(Float)
     /// x for x > 0, α(eˣ − 1) otherwise
@@ -33,6 +35,7 @@ public enum Activation: Equatable {
     @inlinable public func apply(_ x: Float) -> Float {
         switch self {
         case .relu: return x > 0 ? x : 0
+        case .relu6: return Swift.min(Swift.max(x, 0), 6)
         case .leakyRelu(let a): return x > 0 ? x : a * x
         case .elu(let a): return x > 0 ? x : a * (Foundation.exp(x) - 1)
         case .selu: return Activation.seluLambda * (x > 0 ? x : Activation.seluAlpha * (Foundation.exp(x) - 1))
@@ -50,6 +53,7 @@ public enum Activation: Equatable {
     @inlinable public func derivative(_ x: Float) -> Float {
         switch self {
         case .relu: return x > 0 ? 1 : 0
+        case .relu6: return x > 0 && x < 6 ? 1 : 0
         case .leakyRelu(let a): return x > 0 ? 1 : a
         case .elu(let a): return x > 0 ? 1 : a * Foundation.exp(x)
         case .selu: return Activation.seluLambda * (x > 0 ? 1 : Activation.seluAlpha * Foundation.exp(x))
