@@ -3,49 +3,67 @@ public enum Functional {
     /// N-d convolution (see `conv(_:weight:bias:options:)` for shapes and formulas).
     public static func conv(_ x: Variable, weight w: Variable, bias b: Variable? = nil, options o: ConvOptions = ConvOptions()) -> Variable {
         let y = ConvKit.conv(x.value, weight: w.value, bias: b?.value, options: o)
-        return Variable(y, parents: [x, w] + (b.map { [$0] } ?? []), label: "conv") { g in
+        let v = Variable(y, parents: [x, w] + (b.map { [$0] } ?? []), label: "conv") { g in
             let r = convBackward(x.value, weight: w.value, gradOutput: g, options: o, needInput: x.requiresGrad,
                                  needBias: b?.requiresGrad ?? false, needWeight: w.requiresGrad)
             return [r.input, w.requiresGrad ? r.weight : nil] + (b != nil ? [r.bias] : [])
         }
+        if Tracer.current != nil {
+            let plan = ConvPlan(input: x.shape, weight: w.shape, options: o)
+            let type = plan.isDepthwise ? "DepthwiseConv" : (plan.geometry.isPointwise ? "Conv1x1" : "Conv\(plan.geometry.rank)D")
+            Tracer.record(type, output: v, params: [w] + (b.map { [$0] } ?? []),
+                          macs: y.count * w.shape[1...].reduce(1, *), window: plan.geometry)
+        }
+        return v
     }
 
     /// Transposed convolution (weights [Cin, Cout/G, k…]).
     public static func convTranspose(_ x: Variable, weight w: Variable, bias b: Variable? = nil,
                                      options o: ConvTransposeOptions = ConvTransposeOptions()) -> Variable {
         let y = ConvKit.convTranspose(x.value, weight: w.value, bias: b?.value, options: o)
-        return Variable(y, parents: [x, w] + (b.map { [$0] } ?? []), label: "convTranspose") { g in
+        let v = Variable(y, parents: [x, w] + (b.map { [$0] } ?? []), label: "convTranspose") { g in
             let r = convTransposeBackward(x.value, weight: w.value, gradOutput: g, options: o)
             return [r.input, r.weight] + (b != nil ? [r.bias] : [])
         }
+        // Each input element meets every weight of its group once.
+        Tracer.record("ConvTranspose", output: v, params: [w] + (b.map { [$0] } ?? []), macs: x.value.count * w.shape[1...].reduce(1, *))
+        return v
     }
 
     /// y = x·Wᵀ + b with x [N, in], W [out, in], b [out] (PyTorch's Linear layout).
     public static func linear(_ x: Variable, weight w: Variable, bias b: Variable?) -> Variable {
         var y = Tensor.matmul(x.value, w.value, transposeB: true)
         if let b { y += b.value.reshaped([1, -1]).broadcast(to: y.shape) }
-        return Variable(y, parents: [x, w] + (b.map { [$0] } ?? []), label: "linear") { g in
+        let v = Variable(y, parents: [x, w] + (b.map { [$0] } ?? []), label: "linear") { g in
             [x.requiresGrad ? Tensor.matmul(g, w.value) : nil,
              w.requiresGrad ? Tensor.matmul(g, x.value, transposeA: true) : nil] + (b != nil ? [g.sum(axes: [0])] : [])
         }
+        Tracer.record("Dense", output: v, params: [w] + (b.map { [$0] } ?? []), macs: y.count * w.shape[1])
+        return v
     }
 
     public static func maxPool(_ x: Variable, _ o: PoolOptions) -> Variable {
         let (y, idx) = ConvKit.maxPool(x.value, o, returnIndices: x.requiresGrad && Autograd.isRecording)
-        return Variable(y, parents: [x], label: "maxPool") { g in [maxPoolBackward(inputShape: x.shape, gradOutput: g, indices: idx!, o)] }
+        let v = Variable(y, parents: [x], label: "maxPool") { g in [maxPoolBackward(inputShape: x.shape, gradOutput: g, indices: idx!, o)] }
+        if Tracer.current != nil { Tracer.record("MaxPool", output: v, window: o.geometry(for: x.shape)) }
+        return v
     }
 
     public static func avgPool(_ x: Variable, _ o: PoolOptions) -> Variable {
-        Variable(ConvKit.avgPool(x.value, o), parents: [x], label: "avgPool") { g in [avgPoolBackward(inputShape: x.shape, gradOutput: g, o)] }
+        let v = Variable(ConvKit.avgPool(x.value, o), parents: [x], label: "avgPool") { g in [avgPoolBackward(inputShape: x.shape, gradOutput: g, o)] }
+        if Tracer.current != nil { Tracer.record("AvgPool", output: v, window: o.geometry(for: x.shape)) }
+        return v
     }
 
     /// [N, C, *S] → [N, C]
     public static func globalAvgPool(_ x: Variable) -> Variable {
         let s = x.shape
         let n = s[2...].reduce(1, *)
-        return Variable(x.value.globalAveragePooled(), parents: [x], label: "globalAvgPool") { g in
+        let v = Variable(x.value.globalAveragePooled(), parents: [x], label: "globalAvgPool") { g in
             [(g / Float(n)).reshaped([s[0], s[1]] + s[2...].map { _ in 1 }).broadcast(to: s)]
         }
+        Tracer.record("GlobalAvgPool", output: v)
+        return v
     }
 
     /// [N, C, *S] → [N, C]
@@ -61,9 +79,17 @@ public enum Functional {
     }
 
     public static func adaptiveAvgPool2D(_ x: Variable, outputSize: (Int, Int)) -> Variable {
-        Variable(ConvKit.adaptiveAvgPool2D(x.value, outputSize: outputSize), parents: [x], label: "adaptiveAvgPool") { g in
+        let v = Variable(ConvKit.adaptiveAvgPool2D(x.value, outputSize: outputSize), parents: [x], label: "adaptiveAvgPool") { g in
             [adaptiveAvgPool2DBackward(inputShape: x.shape, gradOutput: g)]
         }
+        if Tracer.current != nil {
+            // Bins are ⌈n/out⌉ wide and ⌊n/out⌋ apart (exact when out divides n).
+            let (h, w) = (x.shape[2], x.shape[3])
+            let geo = WindowGeometry(input: [h, w], kernel: [(h + outputSize.0 - 1) / outputSize.0, (w + outputSize.1 - 1) / outputSize.1],
+                                     stride: [Swift.max(1, h / outputSize.0), Swift.max(1, w / outputSize.1)])
+            Tracer.record("AdaptiveAvgPool", output: v, window: geo)
+        }
+        return v
     }
 
     public static func activation(_ x: Variable, _ a: Activation) -> Variable {
@@ -95,6 +121,7 @@ public enum Functional {
             let r = batchNormBackward(x.value, gamma: gamma.value, mean: mean, variance: variance, gradOutput: g, epsilon: epsilon)
             return [r.input, r.gamma, r.beta]
         }
+        Tracer.record("BatchNorm", output: v, params: [gamma, beta])
         return (v, mean, variance)
     }
 
@@ -102,7 +129,7 @@ public enum Functional {
     /// (fine-tuning with frozen statistics).
     public static func batchNorm(_ x: Variable, gamma: Variable, beta: Variable, mean: Tensor, variance: Tensor, epsilon: Float) -> Variable {
         let y = batchNormInference(x.value, runningMean: mean, runningVariance: variance, gamma: gamma.value, beta: beta.value, epsilon: epsilon)
-        return Variable(y, parents: [x, gamma, beta], label: "batchNormEval") { g in
+        let v = Variable(y, parents: [x, gamma, beta], label: "batchNormEval") { g in
             let L = x.shape
             let axes = [0] + Array(2..<L.count)
             let inv = (variance + epsilon).sqrt()
@@ -110,6 +137,8 @@ public enum Functional {
             return [batchNormInferenceBackward(gamma: gamma.value, runningVariance: variance, gradOutput: g, epsilon: epsilon),
                     (g * xhat).sum(axes: axes), g.sum(axes: axes)]
         }
+        Tracer.record("BatchNorm", output: v, params: [gamma, beta])
+        return v
     }
 
     public static func instanceNorm(_ x: Variable, gamma: Variable?, beta: Variable?, epsilon: Float) -> Variable {

@@ -21,6 +21,8 @@ public final class Variable {
     let backwardFn: ((Tensor) -> [Tensor?])?
     /// A label for debugging (op name for intermediates).
     public let label: String
+    /// Set only while a model summary traces a forward pass.
+    public internal(set) var receptiveField: ReceptiveField?
 
     /// A leaf: a parameter or an input.
     public init(_ value: Tensor, requiresGrad: Bool = false, label: String = "leaf") {
@@ -31,12 +33,17 @@ public final class Variable {
     init(_ value: Tensor, parents: [Variable], label: String, backward: @escaping (Tensor) -> [Tensor?]) {
         self.value = value
         self.label = label
+        if Tracer.current != nil { receptiveField = ReceptiveField.merge(parents.compactMap(\.receptiveField)) }
         if Autograd.isRecording && parents.contains(where: \.requiresGrad) {
             self.requiresGrad = true; self.parents = parents; self.backwardFn = backward
         } else {
             self.requiresGrad = false; self.parents = []; self.backwardFn = nil
         }
+        if Tracer.current != nil { tracedInput = parents.first }
     }
+
+    /// The first input of the op, kept only while tracing (gradients are off then, so `parents` is empty).
+    var tracedInput: Variable?
 
     public var shape: [Int] { value.shape }
     public var isLeaf: Bool { backwardFn == nil }

@@ -1,0 +1,34 @@
+import ArgumentParser
+import ConvKit
+import ConvKitModels
+
+/// `convkit summary MODEL`: per-layer output shapes, parameters, multiply-accumulates and receptive fields.
+struct SummaryCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "summary", abstract: "Explain a model: shapes, parameters, MACs, receptive fields.")
+
+    @Argument(help: "Model name (see `convkit models`).") var model: String
+    @Option(help: "Input size as CxHxW (default: the architecture's own).") var input: String?
+    @Option(help: "Number of classes (1…100000).") var classes = 1000
+    @Flag(help: "Print one JSON object.") var json = false
+
+    func validate() throws {
+        guard (1...100_000).contains(classes) else { throw ValidationError("--classes must be in 1…100000, found \(classes)") }
+        if let input {
+            let parts = input.lowercased().split(separator: "x").compactMap { Int($0) }
+            guard parts.count == 3, parts.allSatisfy({ $0 > 0 && $0 <= 4096 }) else {
+                throw ValidationError("--input must look like 3x224x224 (three positive sizes ≤ 4096), found \(input)")
+            }
+        }
+    }
+
+    func run() throws {
+        guard let entry = ModelZoo.entries.first(where: { $0.name == model.lowercased() }) else {
+            _ = try ModelZoo.make(model)   // throws the "expected one of …" error
+            return
+        }
+        let shape = input.map { $0.lowercased().split(separator: "x").compactMap { Int($0) } } ?? entry.inputShape
+        let net = entry.make(entry.name.hasPrefix("lenet") && input == nil ? 10 : classes, shape[0])
+        let s = try ModelSummary.checked(net, name: entry.name, inputShape: shape)
+        print(json ? s.jsonString() : s.table())
+    }
+}
