@@ -42,6 +42,33 @@ void ck_maxpool_forward(const ck_conv_geom *g, const float *x, int c0, int c1, f
             }
         return;
     }
+    if (!argmax && g->id == 1 && g->kd == 1 && g->dh == 1 && g->dw == 1 && g->iw <= 4096) {
+        // Separable (inference): the max over the window's rows into a scratch row, then over its columns.
+        float colmax[4096];
+        for (int c = c0; c < c1; c++)
+            for (int y = 0; y < g->oh; y++) {
+                int y0 = y * g->sh - g->ph, y1 = y0 + g->kh;
+                if (y0 < 0) y0 = 0;
+                if (y1 > g->ih) y1 = g->ih;
+                float *o = out + c * oplane + (ptrdiff_t)y * g->ow;
+                if (y0 >= y1) { for (int t = 0; t < g->ow; t++) o[t] = -FLT_MAX; continue; }
+                const float *r = x + c * iplane + (ptrdiff_t)y0 * g->iw;
+                for (int i = 0; i < g->iw; i++) colmax[i] = r[i];
+                for (int yy = y0 + 1; yy < y1; yy++) {
+                    const float *rr = x + c * iplane + (ptrdiff_t)yy * g->iw;
+                    for (int i = 0; i < g->iw; i++) colmax[i] = rr[i] > colmax[i] || rr[i] != rr[i] ? rr[i] : colmax[i];
+                }
+                for (int t = 0; t < g->ow; t++) {
+                    int x0 = t * g->sw - g->pw, x1 = x0 + g->kw;
+                    if (x0 < 0) x0 = 0;
+                    if (x1 > g->iw) x1 = g->iw;
+                    float best = -FLT_MAX;
+                    for (int i = x0; i < x1; i++) if (colmax[i] > best || colmax[i] != colmax[i]) best = colmax[i];
+                    o[t] = best;
+                }
+            }
+        return;
+    }
     for (int c = c0; c < c1; c++) {
         const float *xc = x + c * iplane;
         ptrdiff_t o = c * oplane;

@@ -1,5 +1,6 @@
 import ArgumentParser
 import ConvKit
+import ConvKitModels
 import Foundation
 
 /// `convkit bench`: medians of SGEMM, conv2d forward / forward+backward and max-pool timings.
@@ -12,9 +13,13 @@ struct BenchCommand: ParsableCommand {
     @Flag(help: "Print one JSON object instead of a table.") var json = false
     @Option(help: "A shapes file (the form of Benchmarks/shapes.json).") var shapes: String?
     @Flag(help: .hidden) var forwardOnly = false
+    @Option(help: "Time a model of the zoo instead of the kernels (inference, and with --train a training step).") var model: String?
+    @Option(help: "Batch size for --model (1…4096).") var batch = 1
+    @Flag(help: "With --model: also time a training step (forward, backward, SGD update).") var train = false
     @Option(help: "Seconds to spend timing each case (0.05…60).") var seconds: Double = 0.6
 
     func validate() throws {
+        guard (1...4096).contains(batch) else { throw ValidationError("--batch must be in 1…4096, found \(batch)") }
         guard (0.05...60).contains(seconds) else {
             throw ValidationError("--seconds must be between 0.05 and 60, found \(seconds)")
         }
@@ -22,6 +27,11 @@ struct BenchCommand: ParsableCommand {
 
     func run() throws {
         threadOptions.apply()
+        if let model {
+            let r = try ModelBenchmark.run(model, batch: batch, train: train, seconds: seconds)
+            print(json ? r.jsonString() : r.line)
+            return
+        }
         let cases = try shapes.map(BenchShapes.load(path:)) ?? .standard
         let report = KernelBenchmark.run(cases, seconds: seconds, forwardOnly: forwardOnly) { line in
             if !json { FileHandle.standardError.write((line + "\n").data(using: .utf8)!) }

@@ -120,3 +120,26 @@ final class ConvTests: XCTestCase {
         }
     }
 }
+
+final class WinogradTests: XCTestCase {
+    /// The Winograd path against the definition, on odd sizes (partial edge tiles), asymmetric padding,
+    /// bias, several samples, and every ISA.
+    func testMatchesReference() {
+        var rng = SeededGenerator(seed: 21)
+        defer { ck_force_isa(CK_ISA_AVX512) }
+        for isa in [CK_ISA_GENERIC, CK_ISA_AVX2, CK_ISA_AVX512] {
+            ck_force_isa(isa)
+            for (n, c, m, h, w, pb, pa) in [(2, 16, 24, 15, 21, [1, 1], [1, 1]), (2, 32, 16, 30, 17, [0, 2], [1, 0]), (3, 16, 16, 26, 26, [0, 0], [0, 0])] {
+                let x = Tensor.uniform([n, c, h, w], low: -1, high: 1, rng: &rng)
+                let wt = Tensor.uniform([m, c, 3, 3], low: -1, high: 1, rng: &rng)
+                let b = Tensor.uniform([m], low: -1, high: 1, rng: &rng)
+                let o = ConvOptions(padding: .explicit(before: pb, after: pa))
+                XCTAssertTrue(Winograd.applies(input: x.shape, weight: wt.shape, options: o))
+                let y = conv(x, weight: wt, bias: b, options: o)
+                let ref = Reference.conv(x, wt, bias: b, stride: [1, 1], padBefore: pb, padAfter: pa, dilation: [1, 1], groups: 1)
+                XCTAssertEqual(y.shape, ref.shape)
+                XCTAssertLessThan(y.maxAbsDifference(ref), 1e-3, "isa \(isa) \(n)×\(c)×\(h)×\(w)")
+            }
+        }
+    }
+}

@@ -17,6 +17,16 @@ final class PoolingTests: XCTestCase {
         } } } }
     }
 
+    /// Inference (no indices) takes other code paths than training; both must agree.
+    func testInferenceAndTrainingPathsAgree() {
+        var rng = SeededGenerator(seed: 7)
+        let x = Tensor.normal([2, 3, 11, 9], rng: &rng)
+        for o in [PoolOptions(kernel: [3], stride: [2], padding: .symmetric(1)), PoolOptions(kernel: [3], stride: [2], padding: .symmetric(1), ceilMode: true),
+                  PoolOptions(kernel: [3, 2], stride: [1, 2]), PoolOptions(kernel: [2], stride: [2], ceilMode: true)] {
+            XCTAssertEqual(maxPool(x, o, returnIndices: false).output, maxPool(x, o, returnIndices: true).output, "\(o)")
+        }
+    }
+
     func testPoolingGradientsByFiniteDifferences() {
         var rng = SeededGenerator(seed: 6)
         let x = Tensor.normal([2, 2, 7, 6], rng: &rng)

@@ -59,6 +59,14 @@ void ck_conv_gemm(const ck_conv_geom *g, int M, const float *W, ptrdiff_t ldw,
 void ck_direct_conv_forward(const ck_conv_geom *g, int M, const float *W, const float *x, float *out);
 void ck_direct_conv_dweight(const ck_conv_geom *g, int M, const float *dy, const float *x, float *dW);
 
+/// Winograd F(2×2, 3×3) pieces for 3×3 stride-1 convolutions (ck_winograd.c):
+/// weights w [M][C][3][3] → U [16][M][C] for filters m0..m1-1;
+/// pre-padded input x [C][H][W] (H ≥ 2·tH + 2, W ≥ 2·tW + 2) → V [16][C][tH·tW] for channels c0..c1-1;
+/// products Mx [16][M][tH·tW] → out [M][OH][OW] (+ bias) for filters m0..m1-1.
+void ck_winograd_weights(const float *w, int M, int C, int m0, int m1, float *U);
+void ck_winograd_input(const float *x, int C, int H, int W, int tH, int tW, int c0, int c1, float *V);
+void ck_winograd_output(const float *Mx, int M, int tH, int tW, int OH, int OW, int m0, int m1, const float *bias, float *out);
+
 /// Writes im2col(x) rows 0..K-1, columns p0..p1-1 into col (row stride ldcol).
 void ck_im2col(const ck_conv_geom *g, const float *x, int p0, int p1, float *col, ptrdiff_t ldcol);
 /// Adds col (rows c0·kvol..c1·kvol-1, columns p0..p1-1, row stride ldcol) back into the input positions they

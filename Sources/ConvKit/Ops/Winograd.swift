@@ -1,0 +1,72 @@
+import CConvKernels
+
+/// Winograd F(2×2, 3×3) convolution for 3×3, stride 1, dilation 1, ungrouped 2-D convolutions with zero
+/// padding: 2.25× fewer multiplies than direct or im2col convolution. Used by `conv` where it pays
+/// (enough channels and tiles for the 16 GEMMs to run efficiently).
+public enum Winograd {
+    /// Switch for tests and benchmarks (on by default).
+    nonisolated(unsafe) public static var isEnabled = true
+
+    /// Whether `conv` takes the Winograd path for these shapes.
+    public static func applies(input: [Int], weight: [Int], options: ConvOptions) -> Bool {
+        applies(ConvPlan(input: input, weight: weight, options: options))
+    }
+
+    static func applies(_ plan: ConvPlan) -> Bool {
+        let g = plan.geometry
+        guard g.rank == 2, g.kernel == [3, 3], g.stride == [1, 1], g.dilation == [1, 1], plan.groups == 1, plan.prePad == nil else { return false }
+        // The weight transform costs O(M·C) per call; the savings grow with the number of tiles, so small
+        // maps (ResNet's 14×14 and 7×7 at batch 1) stay on im2col + GEMM.
+        let tiles = ((g.output[0] + 1) / 2) * ((g.output[1] + 1) / 2)
+        return plan.inChannels >= 16 && plan.outChannels >= 16 && tiles * plan.batch >= 150
+    }
+
+    /// y [N, M, OH, OW] = conv(x, w) + b for x [N, C, H, W], w [M, C, 3, 3].
+    static func forward(_ x: Tensor, weight w: Tensor, bias: Tensor?, plan: ConvPlan) -> Tensor {
+        let g = plan.geometry
+        let N = plan.batch, C = plan.inChannels, M = plan.outChannels
+        let (OH, OW) = (g.output[0], g.output[1])
+        let (tH, tW) = ((OH + 1) / 2, (OW + 1) / 2)
+        let T = tH * tW
+        // Pad so that every 4×4 input tile exists: before as the convolution says, after up to 2·t + 2.
+        let (H, W) = (2 * tH + 2, 2 * tW + 2)
+        let padAfter = [H - g.input[0] - g.padBefore[0], W - g.input[1] - g.padBefore[1]]
+        var padded = g
+        padded.padAfter = padAfter
+        let (xp, _) = zeroPadded(x, padded)
+        var U = uninitializedFloats(16 * M * C)
+        U.withUnsafeMutableBufferPointer { u in w.withUnsafeBufferPointer { wb in
+            Parallel.forRanges(M, minChunk: 16) { r in
+                ck_winograd_weights(wb.baseAddress, Int32(M), Int32(C), Int32(r.lowerBound), Int32(r.upperBound), u.baseAddress)
+            }
+        } }
+        var V = uninitializedFloats(16 * C * T), P = uninitializedFloats(16 * M * T)
+        return Tensor(shape: [N, M, OH, OW]) { out in
+            xp.withUnsafeBufferPointer { xb in U.withUnsafeBufferPointer { ub in
+            V.withUnsafeMutableBufferPointer { vb in P.withUnsafeMutableBufferPointer { pb in
+                let bp = bias?.scalars
+                for n in 0..<N {
+                    let xs = xb.baseAddress! + n * C * H * W
+                    Parallel.forRanges(C, minChunk: 8) { r in
+                        ck_winograd_input(xs, Int32(C), Int32(H), Int32(W), Int32(tH), Int32(tW), Int32(r.lowerBound), Int32(r.upperBound), vb.baseAddress)
+                    }
+                    // 16 independent GEMMs: [M × C] · [C × T] → [M × T].
+                    Parallel.forEach(16) { xi in
+                        ck_sgemm(Int32(M), Int32(T), Int32(C), 1, ub.baseAddress! + xi * M * C, C, 1,
+                                 vb.baseAddress! + xi * C * T, T, 1, 0, pb.baseAddress! + xi * M * T, T)
+                    }
+                    let dst = out.baseAddress! + n * M * OH * OW
+                    Parallel.forRanges(M, minChunk: 8) { r in
+                        bp.withOptionalPointer { bptr in
+                            ck_winograd_output(pb.baseAddress, Int32(M), Int32(tH), Int32(tW), Int32(OH), Int32(OW),
+                                               Int32(r.lowerBound), Int32(r.upperBound), bptr, dst)
+                        }
+                    }
+                }
+            } } } }
+        }
+    }
+}
+
+/// Scratch whose every element is written before it is read.
+func uninitializedFloats(_ n: Int) -> [Float] { [Float](unsafeUninitializedCapacity: n) { _, c in c = n } }

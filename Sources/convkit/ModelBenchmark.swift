@@ -1,0 +1,43 @@
+import ConvKit
+import ConvKitModels
+import Foundation
+
+/// `convkit bench --model NAME`: median inference time and (optionally) training-step time of a zoo model
+/// at its own input size.
+struct ModelBenchmark: Encodable {
+    var model: String
+    var batch: Int
+    var threads: Int
+    var infer_ms: Double
+    var train_step_ms: Double?
+
+    static func run(_ name: String, batch: Int, train: Bool, seconds: Double) throws -> ModelBenchmark {
+        let (net, entry) = try ModelZoo.make(name, classes: name.hasPrefix("lenet") ? 10 : 1000)
+        var rng = SeededGenerator(seed: 0)
+        let x = Tensor.normal([batch] + entry.inputShape, rng: &rng)
+        net.eval()
+        let infer = medianMilliseconds(seconds: seconds) { _ = net.predict(x) }
+        var step: Double? = nil
+        if train {
+            net.train()
+            let opt = Optimizer.sgd(net, lr: 1e-4, momentum: 0.9)
+            let labels = (0..<batch).map { $0 % 10 }
+            step = medianMilliseconds(seconds: seconds) {
+                opt.zeroGrad()
+                Loss.crossEntropy(net(Variable(x)), labels: labels).backward()
+                opt.step()
+            }
+        }
+        return ModelBenchmark(model: entry.name, batch: batch, threads: Parallel.threads, infer_ms: infer, train_step_ms: step)
+    }
+
+    var line: String {
+        String(format: "%@ batch %d, %d threads: inference %.2f ms", model, batch, threads, infer_ms) +
+            (train_step_ms.map { String(format: ", training step %.1f ms", $0) } ?? "")
+    }
+
+    func jsonString() -> String {
+        let enc = JSONEncoder(); enc.outputFormatting = [.sortedKeys]
+        return String(data: try! enc.encode(self), encoding: .utf8)!
+    }
+}
