@@ -18,7 +18,7 @@ public enum Winograd {
         // The weight transform costs O(M·C) per call; the savings grow with the number of tiles, so small
         // maps (ResNet's 14×14 and 7×7 at batch 1) stay on im2col + GEMM.
         let tiles = ((g.output[0] + 1) / 2) * ((g.output[1] + 1) / 2)
-        return plan.inChannels >= 16 && plan.outChannels >= 16 && tiles * plan.batch >= 150
+        return plan.inChannels >= 16 && plan.outChannels >= 16 && tiles >= 150
     }
 
     /// y [N, M, OH, OW] = conv(x, w) + b for x [N, C, H, W], w [M, C, 3, 3].
