@@ -39,8 +39,8 @@ static inline void valid_range(int out, int s, int start, int n, int *lo, int *h
         (void)xc;                                                                          \
     }
 
-void ck_depthwise_forward(const ck_conv_geom *g, const float *x, const float *w, const float *bias,
-                          int c0, int c1, float *out) {
+static inline __attribute__((always_inline)) void dw_forward_body(const ck_conv_geom *g, const float *x, const float *w, const float *bias,
+                                                                   int c0, int c1, float *out) {
     const ptrdiff_t oc = (ptrdiff_t)g->od * g->oh * g->ow;
     for (int c = c0; c < c1; c++) {
         float v = bias ? bias[c] : 0.0f;
@@ -56,21 +56,60 @@ void ck_depthwise_forward(const ck_conv_geom *g, const float *x, const float *w,
     })
 }
 
-void ck_depthwise_backward(const ck_conv_geom *g, const float *x, const float *w, const float *dy,
-                           int c0, int c1, float *dx, float *dw) {
+static inline __attribute__((always_inline)) void dw_backward_body(const ck_conv_geom *g, const float *x, const float *w, const float *dy,
+                                                                    int c0, int c1, float *dx, float *dw) {
     const int sw = g->sw;
+    // 16 partial sums per weight, so the reduction over positions is elementwise (it vectorizes) and
+    // summed once per (row, tap).
     CK_DW_LOOP({
         const float *gy = dy + orow;
         if (dx) {
             const float wv = w[widx];
             float *dst = dx + irow;
-            for (int ox = lo; ox < hi; ox++) dst[ox * sw] += wv * gy[ox];
+            if (sw == 1) for (int ox = lo; ox < hi; ox++) dst[ox] += wv * gy[ox];
+            else for (int ox = lo; ox < hi; ox++) dst[ox * sw] += wv * gy[ox];
         }
         if (dw) {
             const float *src = x + irow;
+            float lanes[16] = {0};
+            int ox = lo;
+            if (sw == 1) for (; ox + 16 <= hi; ox += 16) for (int l = 0; l < 16; l++) lanes[l] += gy[ox + l] * src[ox + l];
             float s = 0.0f;
-            for (int ox = lo; ox < hi; ox++) s += gy[ox] * src[ox * sw];
+            for (; ox < hi; ox++) s += gy[ox] * src[ox * sw];
+            for (int l = 0; l < 16; l++) s += lanes[l];
             dw[widx] += s;
         }
     })
+}
+
+#define CK_DW_VARIANT(sfx, attr)                                                                                    \
+    attr static void dwf_##sfx(const ck_conv_geom *g, const float *x, const float *w, const float *b, int c0, int c1, \
+                               float *out) { dw_forward_body(g, x, w, b, c0, c1, out); }                            \
+    attr static void dwb_##sfx(const ck_conv_geom *g, const float *x, const float *w, const float *dy, int c0,        \
+                               int c1, float *dx, float *dw) { dw_backward_body(g, x, w, dy, c0, c1, dx, dw); }
+
+CK_DW_VARIANT(generic, )
+#if defined(__x86_64__)
+CK_DW_VARIANT(avx2, __attribute__((target("avx2,fma"))))
+CK_DW_VARIANT(avx512, __attribute__((target("avx512f,avx512vl,avx512bw,avx512dq,avx2,fma"))))
+#endif
+
+void ck_depthwise_forward(const ck_conv_geom *g, const float *x, const float *w, const float *bias, int c0, int c1, float *out) {
+    switch (ck_active_isa()) {
+#if defined(__x86_64__)
+    case CK_ISA_AVX512: dwf_avx512(g, x, w, bias, c0, c1, out); return;
+    case CK_ISA_AVX2: dwf_avx2(g, x, w, bias, c0, c1, out); return;
+#endif
+    default: dwf_generic(g, x, w, bias, c0, c1, out); return;
+    }
+}
+
+void ck_depthwise_backward(const ck_conv_geom *g, const float *x, const float *w, const float *dy, int c0, int c1, float *dx, float *dw) {
+    switch (ck_active_isa()) {
+#if defined(__x86_64__)
+    case CK_ISA_AVX512: dwb_avx512(g, x, w, dy, c0, c1, dx, dw); return;
+    case CK_ISA_AVX2: dwb_avx2(g, x, w, dy, c0, c1, dx, dw); return;
+#endif
+    default: dwb_generic(g, x, w, dy, c0, c1, dx, dw); return;
+    }
 }
