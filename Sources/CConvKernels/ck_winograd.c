@@ -4,9 +4,18 @@
 // The 16 elementwise products over channels become 16 GEMMs (done by the caller with ck_sgemm).
 #include "ck_internal.h"
 
+/// The 16 planes of U, V and the products are this many floats apart: the size rounded up to 16 floats and
+/// then offset by 16 more when it is a multiple of 4 KiB, so that the 16 interleaved store streams do not
+/// alias in the cache (4 KiB aliasing made the transforms several times slower).
+ptrdiff_t ck_winograd_plane(ptrdiff_t n) {
+    ptrdiff_t p = (n + 15) / 16 * 16;
+    if ((p * 4) % 4096 == 0) p += 16;
+    return p;
+}
+
 /// Filters m0..m1-1; the loop over input channels has a scalar body so it vectorizes across channels.
 static inline __attribute__((always_inline)) void weights_body(const float *w, int M, int C, int m0, int m1, float *U) {
-    const ptrdiff_t plane = (ptrdiff_t)M * C;
+    const ptrdiff_t plane = ck_winograd_plane((ptrdiff_t)M * C);
     for (int m = m0; m < m1; m++) {
         float *u = U + (ptrdiff_t)m * C;
         for (int c = 0; c < C; c++) {
@@ -52,7 +61,7 @@ static inline __attribute__((always_inline)) void input_row(const float *restric
 }
 
 static inline __attribute__((always_inline)) void input_body(const float *x, int C, int H, int W, int tH, int tW, int c0, int c1, float *V) {
-    const ptrdiff_t T = (ptrdiff_t)tH * tW, plane = (ptrdiff_t)C * T;
+    const ptrdiff_t T = (ptrdiff_t)tH * tW, plane = ck_winograd_plane((ptrdiff_t)C * T);
     for (int c = c0; c < c1; c++)
         for (int ty = 0; ty < tH; ty++) {
             const float *r0 = x + ((ptrdiff_t)c * H + 2 * ty) * W;
@@ -77,7 +86,7 @@ static inline __attribute__((always_inline)) void output_row(const float *restri
 
 static inline __attribute__((always_inline)) void output_body(const float *Mx, int M, int tH, int tW, int OH, int OW, int m0, int m1,
                                                                const float *bias, float *out) {
-    const ptrdiff_t T = (ptrdiff_t)tH * tW, plane = (ptrdiff_t)M * T;
+    const ptrdiff_t T = (ptrdiff_t)tH * tW, plane = ck_winograd_plane((ptrdiff_t)M * T);
     float *rows = ck_workspace(4, (size_t)4 * tW);
     for (int m = m0; m < m1; m++) {
         const float b = bias ? bias[m] : 0.0f;

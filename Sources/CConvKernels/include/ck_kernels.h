@@ -63,6 +63,8 @@ void ck_direct_conv_dweight(const ck_conv_geom *g, int M, const float *dy, const
 /// weights w [M][C][3][3] → U [16][M][C] for filters m0..m1-1;
 /// pre-padded input x [C][H][W] (H ≥ 2·tH + 2, W ≥ 2·tW + 2) → V [16][C][tH·tW] for channels c0..c1-1;
 /// products Mx [16][M][tH·tW] → out [M][OH][OW] (+ bias) for filters m0..m1-1.
+/// Planes of U, V and products are ck_winograd_plane(size of one plane) floats apart.
+ptrdiff_t ck_winograd_plane(ptrdiff_t n);
 void ck_winograd_weights(const float *w, int M, int C, int m0, int m1, float *U);
 void ck_winograd_input(const float *x, int C, int H, int W, int tH, int tW, int c0, int c1, float *V);
 void ck_winograd_output(const float *Mx, int M, int tH, int tW, int OH, int OW, int m0, int m1, const float *bias, float *out);

@@ -100,21 +100,42 @@ public func convBackward(_ x: Tensor, weight: Tensor, gradOutput gy: Tensor, opt
                     if needWeight && plan.usesDirectKernel {
                         withUnsafePointer(to: cgeo) { ck_direct_conv_dweight($0, Int32(mg), dy, xs, dW + g * mg * K) }
                     }
-                    let col: UnsafePointer<Float>
-                    if geo.isPointwise || !needWeight || plan.usesDirectKernel {
-                        col = UnsafePointer(xs)
-                    } else {
-                        let buf = ck_scratch(2, K * P)!
-                        withUnsafePointer(to: cgeo) { ck_im2col($0, xs, 0, Int32(P), buf, P) }
-                        col = UnsafePointer(buf)
-                    }
-                    let ldcol = geo.isPointwise ? S : P
-                    if !needWeight || plan.usesDirectKernel {
-                        // input gradient only (or the weight gradient came from the direct kernel)
-                    } else if threaded {
-                        sgemm(m: mg, n: K, k: P, a: dy, rsa: P, csa: 1, b: col, rsb: 1, csb: ldcol, beta: 1, c: dW + g * mg * K, ldc: K)
-                    } else {
-                        ck_sgemm(Int32(mg), Int32(K), Int32(P), 1, dy, P, 1, col, 1, ldcol, 1, dW + g * mg * K, K)
+                    if needWeight && !plan.usesDirectKernel {
+                        // With many positions, dWᵀ [K × mg] = im2col [K × P] · dyᵀ [P × mg]: the big operand
+                        // (im2col) is packed along its rows, which is cheap; only dy is read transposed.
+                        let col: UnsafePointer<Float>
+                        if geo.isPointwise {
+                            col = UnsafePointer(xs)
+                        } else {
+                            let buf = ck_scratch(2, K * P)!
+                            let kvol = geo.kernelVolume
+                            let im2col = { (r: Range<Int>) in
+                                var sub = cgeo
+                                sub.c = Int32(r.count)
+                                withUnsafePointer(to: sub) { ck_im2col($0, xs + r.lowerBound * S, 0, Int32(P), buf + r.lowerBound * kvol * P, P) }
+                            }
+                            if threaded { Parallel.forRanges(cg, minChunk: 4) { im2col($0) } } else { im2col(0..<cg) }
+                            col = UnsafePointer(buf)
+                        }
+                        let ldcol = geo.isPointwise ? S : P
+                        let dst = dW + g * mg * K
+                        if P >= 4 * mg {
+                            let dWT = ck_scratch(3, K * mg)!
+                            if threaded {
+                                sgemm(m: K, n: mg, k: P, a: col, rsa: ldcol, csa: 1, b: dy, rsb: 1, csb: P, beta: 0, c: dWT, ldc: mg)
+                            } else {
+                                ck_sgemm(Int32(K), Int32(mg), Int32(P), 1, col, ldcol, 1, dy, 1, P, 0, dWT, mg)
+                            }
+                            // dW += (dWᵀ)ᵀ in 32×32 blocks.
+                            for k0 in stride(from: 0, to: K, by: 32) { for m0 in stride(from: 0, to: mg, by: 32) {
+                                for m in m0..<Swift.min(mg, m0 + 32) { for k in k0..<Swift.min(K, k0 + 32) { dst[m * K + k] += dWT[k * mg + m] } }
+                            } }
+                        } else if threaded {
+                            // Few positions, many filters: dW [mg × K] = dy [mg × P] · im2colᵀ directly.
+                            sgemm(m: mg, n: K, k: P, a: dy, rsa: P, csa: 1, b: col, rsb: 1, csb: ldcol, beta: 1, c: dst, ldc: K)
+                        } else {
+                            ck_sgemm(Int32(mg), Int32(K), Int32(P), 1, dy, P, 1, col, 1, ldcol, 1, dst, K)
+                        }
                     }
                     guard let gxp else { continue }
                     let dxs = gxp + (n * cin + g * cg) * S

@@ -18,7 +18,7 @@ public enum Winograd {
         // The weight transform costs O(M·C) per call; the savings grow with the number of tiles, so small
         // maps (ResNet's 14×14 and 7×7 at batch 1) stay on im2col + GEMM.
         let tiles = ((g.output[0] + 1) / 2) * ((g.output[1] + 1) / 2)
-        return plan.inChannels >= 16 && plan.outChannels >= 16 && tiles >= 150
+        return plan.inChannels >= 16 && plan.outChannels >= 16 && tiles >= 40
     }
 
     /// y [N, M, OH, OW] = conv(x, w) + b for x [N, C, H, W], w [M, C, 3, 3].
@@ -34,13 +34,14 @@ public enum Winograd {
         var padded = g
         padded.padAfter = padAfter
         let (xp, _) = zeroPadded(x, padded)
-        var U = uninitializedFloats(16 * M * C)
+        let (pu, pv, pp) = (ck_winograd_plane(M * C), ck_winograd_plane(C * T), ck_winograd_plane(M * T))
+        var U = uninitializedFloats(16 * pu)
         U.withUnsafeMutableBufferPointer { u in w.withUnsafeBufferPointer { wb in
             Parallel.forRanges(M, minChunk: 16) { r in
                 ck_winograd_weights(wb.baseAddress, Int32(M), Int32(C), Int32(r.lowerBound), Int32(r.upperBound), u.baseAddress)
             }
         } }
-        var V = uninitializedFloats(16 * C * T), P = uninitializedFloats(16 * M * T)
+        var V = uninitializedFloats(16 * pv), P = uninitializedFloats(16 * pp)
         return Tensor(shape: [N, M, OH, OW]) { out in
             xp.withUnsafeBufferPointer { xb in U.withUnsafeBufferPointer { ub in
             V.withUnsafeMutableBufferPointer { vb in P.withUnsafeMutableBufferPointer { pb in
@@ -52,8 +53,8 @@ public enum Winograd {
                     }
                     // 16 independent GEMMs: [M × C] · [C × T] → [M × T].
                     Parallel.forEach(16) { xi in
-                        ck_sgemm(Int32(M), Int32(T), Int32(C), 1, ub.baseAddress! + xi * M * C, C, 1,
-                                 vb.baseAddress! + xi * C * T, T, 1, 0, pb.baseAddress! + xi * M * T, T)
+                        ck_sgemm(Int32(M), Int32(T), Int32(C), 1, ub.baseAddress! + xi * pu, C, 1,
+                                 vb.baseAddress! + xi * pv, T, 1, 0, pb.baseAddress! + xi * pp, T)
                     }
                     let dst = out.baseAddress! + n * M * OH * OW
                     Parallel.forRanges(M, minChunk: 8) { r in
