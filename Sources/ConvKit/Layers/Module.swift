@@ -49,25 +49,22 @@ open class Module {
     }
 
     /// Every parameter in this module and below, each object once (first name wins), in definition order.
-    public func namedParameters() -> [(String, Parameter)] {
-        var seen = Set<ObjectIdentifier>()
-        var out = [(String, Parameter)]()
-        walk { prefix, m in
-            for (n, p) in m.ownParameters() where seen.insert(ObjectIdentifier(p)).inserted { out.append((prefix + n, p)) }
-        }
-        return out
-    }
+    public func namedParameters() -> [(String, Parameter)] { collectOwned { $0.ownParameters() } }
 
     public func parameters() -> [Parameter] { namedParameters().map(\.1) }
 
     /// Parameters that currently receive gradients (not frozen).
     public func trainableParameters() -> [Parameter] { parameters().filter(\.requiresGrad) }
 
-    public func namedBuffers() -> [(String, Buffer)] {
+    /// Every state buffer in this module and below, each object once, in definition order.
+    public func namedBuffers() -> [(String, Buffer)] { collectOwned { $0.ownBuffers() } }
+
+    /// The objects `own` lists on every module below, with dotted names, each object once.
+    private func collectOwned<T: AnyObject>(_ own: (Module) -> [(String, T)]) -> [(String, T)] {
         var seen = Set<ObjectIdentifier>()
-        var out = [(String, Buffer)]()
+        var out = [(String, T)]()
         walk { prefix, m in
-            for (n, b) in m.ownBuffers() where seen.insert(ObjectIdentifier(b)).inserted { out.append((prefix + n, b)) }
+            for (n, x) in own(m) where seen.insert(ObjectIdentifier(x)).inserted { out.append((prefix + n, x)) }
         }
         return out
     }
