@@ -93,6 +93,10 @@ public struct WindowGeometry: Equatable {
     /// Taps per channel: kd·kh·kw.
     public var kernelVolume: Int { kernel.reduce(1, *) }
 
+    /// Planes one thread should take at least, so that a task has ~32k input elements (threading tiny work
+    /// costs more than it saves).
+    var minimumPlanesPerThread: Int { Swift.max(1, 32_768 / Swift.max(inputVolume, 1)) }
+
     /// True for a 1×1 (×1) window at stride 1 without padding: the convolution is a plain matrix product.
     public var isPointwise: Bool {
         kernel.allSatisfy { $0 == 1 } && stride.allSatisfy { $0 == 1 } &&

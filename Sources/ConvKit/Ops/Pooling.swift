@@ -40,12 +40,12 @@ public func maxPool(_ x: Tensor, _ o: PoolOptions, returnIndices: Bool = true) -
     let y = Tensor(shape: Array(x.shape[..<2]) + g.output) { out in
         x.withUnsafeBufferPointer { xb in
             if indices == nil {
-                Parallel.forRanges(planes, minChunk: 8) { r in
+                Parallel.forRanges(planes, minChunk: g.minimumPlanesPerThread) { r in
                     withUnsafePointer(to: cg) { ck_maxpool_forward($0, xb.baseAddress!, Int32(r.lowerBound), Int32(r.upperBound), out.baseAddress!, nil) }
                 }
             } else {
                 indices!.withUnsafeMutableBufferPointer { ib in
-                    Parallel.forRanges(planes, minChunk: 8) { r in
+                    Parallel.forRanges(planes, minChunk: g.minimumPlanesPerThread) { r in
                         withUnsafePointer(to: cg) { ck_maxpool_forward($0, xb.baseAddress!, Int32(r.lowerBound), Int32(r.upperBound), out.baseAddress!, ib.baseAddress!) }
                     }
                 }
@@ -62,7 +62,7 @@ public func maxPoolBackward(inputShape: [Int], gradOutput gy: Tensor, indices: [
     let cg = g.cGeometry(channels: planes)
     var gx = Tensor.zeros(inputShape)
     gx.withUnsafeMutableBufferPointer { gxb in gy.withUnsafeBufferPointer { gyb in indices.withUnsafeBufferPointer { ib in
-        Parallel.forRanges(planes, minChunk: 8) { r in
+        Parallel.forRanges(planes, minChunk: g.minimumPlanesPerThread) { r in
             withUnsafePointer(to: cg) { ck_maxpool_backward($0, gyb.baseAddress!, ib.baseAddress!, Int32(r.lowerBound), Int32(r.upperBound), gxb.baseAddress!) }
         }
     } } }
@@ -77,7 +77,7 @@ public func avgPool(_ x: Tensor, _ o: PoolOptions) -> Tensor {
     let cg = g.cGeometry(channels: planes)
     return Tensor(shape: Array(x.shape[..<2]) + g.output) { out in
         x.withUnsafeBufferPointer { xb in
-            Parallel.forRanges(planes, minChunk: 8) { r in
+            Parallel.forRanges(planes, minChunk: g.minimumPlanesPerThread) { r in
                 withUnsafePointer(to: cg) {
                     ck_avgpool_forward($0, xb.baseAddress!, Int32(r.lowerBound), Int32(r.upperBound), o.countIncludePad ? 1 : 0, out.baseAddress!)
                 }
@@ -93,7 +93,7 @@ public func avgPoolBackward(inputShape: [Int], gradOutput gy: Tensor, _ o: PoolO
     let cg = g.cGeometry(channels: planes)
     var gx = Tensor.zeros(inputShape)
     gx.withUnsafeMutableBufferPointer { gxb in gy.withUnsafeBufferPointer { gyb in
-        Parallel.forRanges(planes, minChunk: 8) { r in
+        Parallel.forRanges(planes, minChunk: g.minimumPlanesPerThread) { r in
             withUnsafePointer(to: cg) {
                 ck_avgpool_backward($0, gyb.baseAddress!, Int32(r.lowerBound), Int32(r.upperBound), o.countIncludePad ? 1 : 0, gxb.baseAddress!)
             }
