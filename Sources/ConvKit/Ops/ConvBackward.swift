@@ -227,11 +227,11 @@ extension Tensor {
 
 extension ConvPlan {
     /// Options under which conv(∂L/∂y, flip(Wᵀ)) gives ∂L/∂x, when that holds: stride 1, zero padding not
-    /// larger than d·(k−1) on either side (then the "full" padding is d·(k−1) − p), not depthwise or 1×1
-    /// (those have direct kernels).
+    /// larger than d·(k−1) on either side (then the "full" padding is d·(k−1) − p), not 1×1 (a plain GEMM).
+    /// Depthwise convolutions qualify too: the transposed weights are again one filter per channel.
     func inputGradientAsConvolution() -> ConvOptions? {
         let g = geometry
-        guard prePad == nil, !isDepthwise, !g.isPointwise, g.stride.allSatisfy({ $0 == 1 }) else { return nil }
+        guard prePad == nil, !g.isPointwise, g.stride.allSatisfy({ $0 == 1 }) else { return nil }
         let reach = (0..<g.rank).map { g.dilation[$0] * (g.kernel[$0] - 1) }
         guard (0..<g.rank).allSatisfy({ g.padBefore[$0] <= reach[$0] && g.padAfter[$0] <= reach[$0] }) else { return nil }
         return ConvOptions(stride: [1], padding: .explicit(before: (0..<g.rank).map { reach[$0] - g.padBefore[$0] },
