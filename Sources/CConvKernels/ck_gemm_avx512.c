@@ -94,6 +94,21 @@ static inline void copy_run_avx512(float *dst, const float *src, int lo, int hi,
 }
 #define CK_COPY_RUN(dst, src, lo, hi, len) copy_run_avx512(dst, src, lo, hi, len)
 
+/// Even elements of src: 32 inputs → 16 outputs per permute; loads are masked to the 2·len − 1 needed.
+static inline void copy_run_stride2_avx512(float *dst, const float *src, int len) {
+    const __m512i even = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
+    const int need = 2 * len - 1;
+    for (int t = 0; t < len; t += 16) {
+        const int base = 2 * t, n = len - t < 16 ? len - t : 16;
+        int a = need - base, b = need - base - 16;
+        __mmask16 ma = a >= 16 ? 0xFFFF : (__mmask16)((1u << (a > 0 ? a : 0)) - 1u);
+        __mmask16 mb = b >= 16 ? 0xFFFF : (__mmask16)((1u << (b > 0 ? b : 0)) - 1u);
+        __m512 lo = _mm512_maskz_loadu_ps(ma, src + base), hi = _mm512_maskz_loadu_ps(mb, src + base + 16);
+        _mm512_mask_storeu_ps(dst + t, (__mmask16)((1u << n) - 1u), _mm512_permutex2var_ps(lo, even, hi));
+    }
+}
+#define CK_COPY_RUN_STRIDE2(dst, src, len) copy_run_stride2_avx512(dst, src, len)
+
 #include "ck_gemm_driver.h"
 
 #pragma clang attribute pop

@@ -23,6 +23,11 @@
     } while (0)
 #endif
 
+#ifndef CK_COPY_RUN_STRIDE2
+/// dst[t] = src[2t] for t in [0, len): a stride-2 run (ResNet's and AlexNet's strided convolutions).
+#define CK_COPY_RUN_STRIDE2(dst, src, len) do { for (int t_ = 0; t_ < (len); t_++) (dst)[t_] = (src)[2 * t_]; } while (0)
+#endif
+
 #define CK_KC 512
 #define CK_MC (CK_MR * 6)
 #define CK_NC (CK_NR * 128)
@@ -108,6 +113,7 @@ static void CK_FN(pack_b_conv)(const ck_conv_geom *g, const float *x, int k0, in
                     int j0 = run_start[r], len = run_start[r + 1] - j0;
                     const float *s = src + base[r];
                     if (g->sw == 1) CK_COPY_RUN(row + j0, s, 0, len, len);
+                    else if (g->sw == 2) CK_COPY_RUN_STRIDE2(row + j0, s, len);
                     else for (int t = 0; t < len; t++) row[j0 + t] = s[(ptrdiff_t)t * g->sw];
                 }
                 for (int j = nr; j < CK_NR; j++) row[j] = 0.0f;

@@ -44,6 +44,8 @@ final class ConvTests: XCTestCase {
         Case(n: 2, cin: 4, cout: 2, groups: 2, spatial: [5, 6, 7], k: [2, 3, 3], stride: [1, 2, 1], pb: [1, 0, 1], pa: [0, 1, 1], dil: [2, 1, 1]),
         Case(n: 1, cin: 2, cout: 4, groups: 2, spatial: [9, 9], k: [3, 3], stride: [1, 1], pb: [1, 1], pa: [1, 1], dil: [1, 1]),
         Case(n: 1, cin: 16, cout: 24, groups: 1, spatial: [1, 33], k: [1, 1], stride: [1, 2], pb: [0, 0], pa: [0, 0], dil: [1, 1]),
+        // Stride 2 along rows of 35 outputs: the packing's stride-2 runs span two vectors.
+        Case(n: 1, cin: 3, cout: 20, groups: 1, spatial: [9, 70], k: [3, 3], stride: [2, 2], pb: [1, 1], pa: [1, 1], dil: [1, 1]),
         // 12 filters: the direct kernel's second chunk of 8 is partial; rows of 19 span two vectors.
         Case(n: 3, cin: 2, cout: 12, groups: 1, spatial: [5, 19], k: [3, 2], stride: [1, 1], pb: [1, 0], pa: [1, 1], dil: [1, 2]),
     ]
