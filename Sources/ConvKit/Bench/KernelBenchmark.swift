@@ -1,3 +1,4 @@
+import CConvKernels
 import Foundation
 
 /// Runs the `convkit bench` kernel cases and formats the results.
@@ -73,7 +74,6 @@ public struct KernelBenchmark: Codable {
     }
 }
 
-import CConvKernels
 /// Which kernels run on this machine.
 public enum KernelInfo {
     public static var isaName: String {

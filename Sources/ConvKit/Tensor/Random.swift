@@ -1,3 +1,5 @@
+import Foundation
+
 /// A seeded pseudo-random generator (xoshiro256**, seeded through SplitMix64). Same seed, same stream,
 /// on every platform: initialization, shuffling, dropout and augmentation draw from it.
 public struct SeededGenerator: RandomNumberGenerator {
@@ -62,5 +64,3 @@ extension Tensor {
     /// 0, 1, …, n-1 as floats.
     public static func arange(_ n: Int) -> Tensor { Tensor(shape: [n], scalars: (0..<n).map(Float.init)) }
 }
-
-import Foundation

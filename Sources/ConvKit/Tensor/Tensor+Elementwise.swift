@@ -1,3 +1,4 @@
+import CConvKernels
 import Foundation
 
 /// Broadcasting follows NumPy: shapes are right-aligned and an axis of extent 1 stretches to the other.
@@ -137,7 +138,6 @@ extension Tensor {
     }
 }
 
-import CConvKernels
 @inline(__always) func ck_axpy_wrapper(_ y: UnsafeMutableBufferPointer<Float>, _ x: UnsafeBufferPointer<Float>, _ a: Float) {
     ck_axpy(y.count, a, x.baseAddress, y.baseAddress)
 }

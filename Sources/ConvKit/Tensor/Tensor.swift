@@ -1,3 +1,5 @@
+import Foundation
+
 /// An n-dimensional array of `Float` with value semantics.
 ///
 /// Storage is one contiguous, row-major (C-order) `[Float]`, so copies are copy-on-write: assigning a
@@ -121,5 +123,3 @@ public struct Tensor: Equatable, CustomStringConvertible {
         shape = s
     }
 }
-
-import Foundation
