@@ -37,6 +37,13 @@ static void CK_FN(pack_a)(const float *A, ptrdiff_t rsa, ptrdiff_t csa, int m, i
     for (int ip = 0; ip < m; ip += CK_MR) {
         int mr = m - ip < CK_MR ? m - ip : CK_MR;
         const float *src = A + (ptrdiff_t)ip * rsa;
+#ifdef CK_PACK_A_PANEL
+        if (csa == 1 && alpha == 1.0f && mr == CK_MR) {
+            CK_PACK_A_PANEL(src, rsa, kc, dst);
+            dst += (ptrdiff_t)kc * CK_MR;
+            continue;
+        }
+#endif
         if (csa == 1) {
             for (int k = 0; k < kc; k++) {
                 int i = 0;
