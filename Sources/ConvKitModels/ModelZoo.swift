@@ -8,6 +8,24 @@ public enum ModelZoo {
         /// The input [C, H, W] the architecture was designed for.
         public let inputShape: [Int]
         public let make: (_ classes: Int, _ inputChannels: Int) -> any UnaryLayer
+
+        /// Input heights/widths the architecture accepts (its windows and fixed-size dense layers), found by
+        /// probing each model: LeNet-5's first dense layer fixes 28…31; AlexNet needs 63, VGG 32, GoogLeNet 31.
+        public var validSpatialSizes: ClosedRange<Int> {
+            if name.hasPrefix("lenet") { return 28...31 }
+            if name == "alexnet" { return 63...4096 }
+            if name.hasPrefix("vgg") { return 32...4096 }
+            if name == "googlenet" { return 31...4096 }
+            return 1...4096
+        }
+
+        /// Throws unless [C, H, W] suits the model.
+        public func validate(input shape: [Int]) throws {
+            guard shape.count == 3, shape[0] > 0, validSpatialSizes.contains(shape[1]), validSpatialSizes.contains(shape[2]) else {
+                throw ConvKitError.shapeMismatch(expected: "an input C×H×W with H and W in \(validSpatialSizes.lowerBound)…\(validSpatialSizes.upperBound) for \(name)",
+                                                 found: shape.map(String.init).joined(separator: "×"))
+            }
+        }
     }
 
     public static let entries: [Entry] = [

@@ -27,6 +27,7 @@ struct SummaryCommand: ParsableCommand {
             return
         }
         let shape = input.map { $0.lowercased().split(separator: "x").compactMap { Int($0) } } ?? entry.inputShape
+        try entry.validate(input: shape)
         let net = entry.make(entry.name.hasPrefix("lenet") && input == nil ? 10 : classes, shape[0])
         let s = try ModelSummary.checked(net, name: entry.name, inputShape: shape)
         print(json ? s.jsonString() : s.table())

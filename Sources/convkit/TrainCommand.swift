@@ -58,9 +58,7 @@ struct TrainCommand: ParsableCommand {
         ConvKitRandom.seed(seed)
         let (net, entry) = try ModelZoo.make(model, classes: splits.train.classNames.count, inputChannels: splits.train.imageShape[0])
         let imageShape = splits.train.imageShape
-        guard imageShape == entry.inputShape || entry.name.hasPrefix("lenet") == false else {
-            throw ConvKitError.shapeMismatch(expected: "images \(entry.inputShape) for \(entry.name)", found: "\(imageShape) in \(dataDir)")
-        }
+        try entry.validate(input: imageShape)
         let stats = splits.train.channelStatistics()
         let mean = stats.mean.map { $0 / 255 }, std = stats.std.map { Swift.max($0 / 255, 1e-3) }
         let prepare: (Tensor) -> Tensor = { Preprocessing.standardize(Preprocessing.scaleToUnit($0), mean: mean, std: std) }

@@ -47,8 +47,8 @@ public struct ModelSummary: Codable {
                             layers: tracer.rows)
     }
 
-    /// Like `of`, but first checks that the input is large enough for every window of the model by a dry run
-    /// of its shape arithmetic, so a too-small `--input` is a thrown error rather than a failed precondition.
+    /// Like `of`, but first checks the input's rank and channel count against the model's first convolution,
+    /// throwing instead of failing a precondition. (Spatial limits are the caller's: see `ModelZoo.Entry`.)
     public static func checked(_ module: any UnaryLayer, name: String, inputShape: [Int]) throws -> ModelSummary {
         guard inputShape.count == 3, inputShape.allSatisfy({ $0 > 0 }) else {
             throw ConvKitError.shapeMismatch(expected: "an input shape [C, H, W]", found: "\(inputShape)")
@@ -56,9 +56,6 @@ public struct ModelSummary: Codable {
         let firstConv = module.namedModules().compactMap { $0.1 as? Conv }.first
         if let c = firstConv, c.inputChannels != inputShape[0] {
             throw ConvKitError.shapeMismatch(expected: "\(c.inputChannels) input channels for \(name)", found: "\(inputShape[0])")
-        }
-        if inputShape[1] < 32 && !name.hasPrefix("lenet") || inputShape[1] * inputShape[2] > 4096 * 4096 {
-            throw ConvKitError.shapeMismatch(expected: "an input of 32…4096 pixels per side for \(name)", found: "\(inputShape)")
         }
         return of(module, name: name, inputShape: inputShape)
     }
