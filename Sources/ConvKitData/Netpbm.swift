@@ -112,9 +112,7 @@ extension Datasets {
             let files = (try? fm.contentsOfDirectory(atPath: dir + "/" + cls))?.filter { !$0.hasPrefix(".") }.sorted() ?? []
             for f in files {
                 var t = try ImageFile.load(dir + "/" + cls + "/" + f)
-                if t.shape[0] != channels {
-                    t = channels == 1 ? Preprocessing.grayscale(t) : (t.shape[0] == 1 ? Tensor.concatenate([t, t, t], axis: 0) : t.slice(axis: 0, 0..<channels))
-                }
+                t = Preprocessing.matchChannels(t, channels)
                 if t.shape[1] != size.0 || t.shape[2] != size.1 { t = Preprocessing.resize(t, to: size) }
                 images.append(t); labels.append(k)
             }

@@ -13,14 +13,28 @@ public enum Preprocessing {
         precondition(mean.count == c && std.count == c, "statistics for \(mean.count) channels, image has \(c)")
         return Tensor(shape: x.shape) { o in for i in 0..<o.count { let ch = i / plane; o[i] = (x.scalars[i] - mean[ch]) / std[ch] } }
     }
-    /// RGB → gray with ITU-R 601 weights (0.299, 0.587, 0.114); 1-channel output.
+    /// RGB → gray with ITU-R 601 weights (0.299, 0.587, 0.114); 1-channel output. An alpha channel
+    /// (gray+alpha, RGBA) is dropped; gray stays gray.
     public static func grayscale(_ x: Tensor) -> Tensor {
-        guard x.shape[0] == 3 else { return x }
+        if x.shape[0] == 1 { return x }
+        if x.shape[0] == 2 { return x.slice(axis: 0, 0..<1) }
+        if x.shape[0] == 4 { return grayscale(x.slice(axis: 0, 0..<3)) }
+        precondition(x.shape[0] == 3, "grayscale of \(x.shape[0]) channels")
         let plane = x.count / 3
         return Tensor(shape: [1] + x.shape[1...]) { o in
             for i in 0..<plane { o[i] = 0.299 * x.scalars[i] + 0.587 * x.scalars[plane + i] + 0.114 * x.scalars[2 * plane + i] }
         }
     }
+    /// Converts [C, H, W] to `channels` (1 or 3): alpha dropped, RGB → gray, gray → RGB by repetition.
+    public static func matchChannels(_ x: Tensor, _ channels: Int) -> Tensor {
+        var t = x
+        if t.shape[0] == 2 || t.shape[0] == 4 { t = t.slice(axis: 0, 0..<(t.shape[0] - 1)) }
+        if t.shape[0] == channels { return t }
+        if channels == 1 { return grayscale(t) }
+        if t.shape[0] == 1 { return Tensor.concatenate(Array(repeating: t, count: channels), axis: 0) }
+        return t.slice(axis: 0, 0..<Swift.min(channels, t.shape[0]))
+    }
+
     /// Bilinear resize to (h, w).
     public static func resize(_ x: Tensor, to size: (Int, Int)) -> Tensor {
         resizeBilinear(x.unsqueezed(axis: 0), to: size).squeezed(axis: 0)

@@ -39,10 +39,7 @@ struct ModelInput {
 
     /// Raw image [C, H, W] in 0…255 → model input (channels matched, resized, scaled, standardized).
     func prepare(_ raw: Tensor) -> Tensor {
-        var t = raw
-        if t.shape[0] != shape[0] {
-            t = shape[0] == 1 ? Preprocessing.grayscale(t) : (t.shape[0] == 1 ? Tensor.concatenate(Array(repeating: t, count: shape[0]), axis: 0) : t.slice(axis: 0, 0..<shape[0]))
-        }
+        var t = Preprocessing.matchChannels(raw, shape[0])
         if t.shape[1] != shape[1] || t.shape[2] != shape[2] { t = Preprocessing.resizeArea(t, to: (shape[1], shape[2])) }
         return Preprocessing.standardize(Preprocessing.scaleToUnit(t), mean: mean, std: std)
     }

@@ -39,6 +39,11 @@ final class CommandLineTests: XCTestCase {
         XCTAssertEqual(ev.status, 0, ev.err)
         let e = try JSONSerialization.jsonObject(with: Data(ev.out.utf8)) as! [String: Any]
         XCTAssertEqual(e["accuracy"] as! Double, obj["test_accuracy"] as! Double, accuracy: 1e-6)
+        // RGBA, gray+alpha and 16-bit images are converted to the model's input.
+        let fixtures = ["palette_trns", "gray_alpha", "gray16", "rgb_interlaced"].map { "Tests/ConvKitDataTests/Fixtures/\($0).png" }
+        let many = try convkit(["predict", "--weights", weights] + fixtures)
+        XCTAssertEqual(many.status, 0, many.err)
+        XCTAssertEqual(many.out.split(separator: "\n").count, 4)
         let pr = try convkit(["predict", "--model", "lenet5", "--weights", weights, "-k", "2", "Data/images/coins.png"])
         XCTAssertEqual(pr.status, 0, pr.err)
         XCTAssertTrue(pr.out.hasPrefix("Data/images/coins.png: "), pr.out)
