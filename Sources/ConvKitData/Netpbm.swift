@@ -34,6 +34,10 @@ public enum Netpbm {
         guard maxv > 0, maxv < 65_536 else { throw fail("a maximum value 1…65535", "\(maxv)") }
         let channels = kind == 3 || kind == 6 ? 3 : 1
         let n = w * h * channels
+        // Every sample needs at least one byte (ASCII: a digit and a separator; PBM: 1 bit): check before allocating.
+        guard (kind == 4 ? (n + 7) / 8 : (kind <= 3 ? n : n)) <= b.count - pos else {
+            throw fail("\(n) samples for \(w)×\(h)", "only \(b.count - pos) bytes left (truncated?)")
+        }
         var samples = [UInt16](repeating: 0, count: n)
         switch kind {
         case 1, 2, 3:

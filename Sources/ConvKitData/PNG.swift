@@ -93,10 +93,18 @@ public enum PNG {
         if colorType == 3 && palette.isEmpty { throw ConvKitError.corruptFile(path: path, offset: nil, expected: "a PLTE chunk for a palette image", found: "none") }
         let samplesPerPixel = [0: 1, 2: 3, 3: 1, 4: 2, 6: 4][colorType]!
         let bitsPerPixel = samplesPerPixel * depth
-        let raw = try Zip.inflate(idat[...], expectedSize: nil, raw: false, path: path)
-        var values = [UInt16](repeating: 0, count: width * height * samplesPerPixel)
         // Adam7 passes (x0, y0, dx, dy); a non-interlaced image is one pass.
         let passes = interlace == 1 ? [(0, 0, 8, 8), (4, 0, 8, 8), (0, 4, 4, 8), (2, 0, 4, 4), (0, 2, 2, 4), (1, 0, 2, 2), (0, 1, 1, 2)] : [(0, 0, 1, 1)]
+        let needed = passes.reduce(0) { n, p in
+            let pw = (width - p.0 + p.2 - 1) / p.2, ph = (height - p.1 + p.3 - 1) / p.3
+            return pw <= 0 || ph <= 0 ? n : n + ((pw * bitsPerPixel + 7) / 8 + 1) * ph
+        }
+        let raw = try Zip.inflate(idat[...], expectedSize: needed, raw: false, path: path)
+        guard raw.count >= needed else {
+            throw ConvKitError.corruptFile(path: path, offset: nil, expected: "\(needed) bytes of scanlines for \(width)×\(height)",
+                                           found: "\(raw.count) (truncated image data)")
+        }
+        var values = [UInt16](repeating: 0, count: width * height * samplesPerPixel)
         var pos = 0
         for (x0, y0, dx, dy) in passes {
             let pw = (width - x0 + dx - 1) / dx, ph = (height - y0 + dy - 1) / dy

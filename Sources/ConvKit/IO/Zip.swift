@@ -16,7 +16,8 @@ public enum Zip {
             throw ConvKitError.io(path: path, reason: "zlib could not start inflating")
         }
         defer { inflateEnd(&stream) }
-        var out = [UInt8](repeating: 0, count: Swift.max(expectedSize ?? input.count * 4, 64))
+        // The expected size comes from the file and may lie: start no larger than DEFLATE's 1032:1 ratio allows.
+        var out = [UInt8](repeating: 0, count: Swift.max(Swift.min(expectedSize ?? input.count * 4, input.count * 1032 + 1024), 64))
         var produced = 0
         var input = Array(input)
         let status: Int32 = input.withUnsafeMutableBufferPointer { inb in
