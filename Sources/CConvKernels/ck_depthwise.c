@@ -141,10 +141,48 @@ void ck_depthwise_forward(const ck_conv_geom *g, const float *x, const float *w,
     }
 }
 
+#if defined(__x86_64__)
+/// AVX-512 weight gradient on a pre-padded input, stride 1 along the width, ≤ 16 taps: one vector
+/// accumulator per tap; each 16-wide segment of dy is loaded once and met with every shifted input row.
+__attribute__((target("avx512f,avx512vl,avx512bw,avx512dq,avx2,fma")))
+static void dwb_avx512_blocked_weights(const ck_conv_geom *g, const float *x, const float *dy, int c0, int c1, float *dw) {
+    const ptrdiff_t iplane = (ptrdiff_t)g->ih * g->iw, ichan = (ptrdiff_t)g->id * iplane;
+    const ptrdiff_t oplane = (ptrdiff_t)g->oh * g->ow, ochan = (ptrdiff_t)g->od * oplane;
+    const int kvol = g->kd * g->kh * g->kw, ow = g->ow;
+    ptrdiff_t off[16];
+    for (int t = 0; t < kvol; t++) {
+        int e = t % g->kw, b = (t / g->kw) % g->kh, a = t / (g->kw * g->kh);
+        off[t] = (ptrdiff_t)a * g->dd * iplane + (ptrdiff_t)b * g->dh * g->iw + e * g->dw;
+    }
+    for (int c = c0; c < c1; c++) {
+        __m512 acc[16];
+        for (int t = 0; t < 16; t++) acc[t] = _mm512_setzero_ps();
+        for (int z = 0; z < g->od; z++)
+            for (int y = 0; y < g->oh; y++) {
+                const float *row = x + c * ichan + (ptrdiff_t)z * g->sd * iplane + (ptrdiff_t)y * g->sh * g->iw;
+                const float *gy = dy + c * ochan + z * oplane + (ptrdiff_t)y * ow;
+                for (int x0 = 0; x0 < ow; x0 += 16) {
+                    const int n = ow - x0 < 16 ? ow - x0 : 16;
+                    const __mmask16 mask = (__mmask16)((1u << n) - 1u);
+                    const __m512 d = _mm512_maskz_loadu_ps(mask, gy + x0);
+                    for (int t = 0; t < kvol; t++) acc[t] = _mm512_fmadd_ps(d, _mm512_maskz_loadu_ps(mask, row + off[t] + x0), acc[t]);
+                }
+            }
+        for (int t = 0; t < kvol; t++) dw[(ptrdiff_t)c * kvol + t] += _mm512_reduce_add_ps(acc[t]);
+    }
+}
+#endif
+
 void ck_depthwise_backward(const ck_conv_geom *g, const float *x, const float *w, const float *dy, int c0, int c1, float *dx, float *dw) {
     switch (ck_active_isa()) {
 #if defined(__x86_64__)
-    case CK_ISA_AVX512: dwb_avx512(g, x, w, dy, c0, c1, dx, dw); return;
+    case CK_ISA_AVX512:
+        if (!dx && dw && g->pd == 0 && g->ph == 0 && g->pw == 0 && g->sw == 1 && g->kd * g->kh * g->kw <= 16) {
+            dwb_avx512_blocked_weights(g, x, dy, c0, c1, dw);
+            return;
+        }
+        dwb_avx512(g, x, w, dy, c0, c1, dx, dw);
+        return;
     case CK_ISA_AVX2: dwb_avx2(g, x, w, dy, c0, c1, dx, dw); return;
 #endif
     default: dwb_generic(g, x, w, dy, c0, c1, dx, dw); return;

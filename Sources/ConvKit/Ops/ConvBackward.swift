@@ -18,7 +18,7 @@ public func convBackward(_ x: Tensor, weight: Tensor, gradOutput gy: Tensor, opt
         let gx = conv(gy, weight: flippedTransposedWeight(weight, groups: plan.groups), options: dxOptions)
         return (gx, rest.weight, rest.bias)
     }
-    let (xin, geo) = plan.prepare(x, explicitZeros: !plan.isDepthwise && !plan.geometry.isPointwise)
+    let (xin, geo) = plan.prepare(x, explicitZeros: !plan.geometry.isPointwise)
     let N = plan.batch, G = plan.groups, cin = plan.inChannels, cout = plan.outChannels
     let cg = cin / G, mg = cout / G, P = geo.outputVolume, S = geo.inputVolume
     let K = cg * geo.kernelVolume
