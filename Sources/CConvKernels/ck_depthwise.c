@@ -89,12 +89,12 @@ static inline __attribute__((always_inline)) void dw_backward_body(const ck_conv
                                int c1, float *dx, float *dw) { dw_backward_body(g, x, w, dy, c0, c1, dx, dw); }
 
 CK_DW_VARIANT(generic, )
-#if defined(__x86_64__)
+#if CK_X86
 CK_DW_VARIANT(avx2, __attribute__((target("avx2,fma"))))
 CK_DW_VARIANT(avx512, __attribute__((target("avx512f,avx512vl,avx512bw,avx512dq,avx2,fma"))))
 #endif
 
-#if defined(__x86_64__)
+#if CK_X86
 #include <immintrin.h>
 /// AVX-512, pre-padded input and stride 1 along the width: each 16-wide output segment sums all taps in one
 /// register (k² loads and FMAs, one store) instead of k² passes over the output.
@@ -130,7 +130,7 @@ static void dwf_avx512_blocked(const ck_conv_geom *g, const float *x, const floa
 
 void ck_depthwise_forward(const ck_conv_geom *g, const float *x, const float *w, const float *bias, int c0, int c1, float *out) {
     switch (ck_active_isa()) {
-#if defined(__x86_64__)
+#if CK_X86
     case CK_ISA_AVX512:
         if (g->pd == 0 && g->ph == 0 && g->pw == 0 && g->sw == 1 && g->kd * g->kh * g->kw <= 64) dwf_avx512_blocked(g, x, w, bias, c0, c1, out);
         else dwf_avx512(g, x, w, bias, c0, c1, out);
@@ -141,7 +141,7 @@ void ck_depthwise_forward(const ck_conv_geom *g, const float *x, const float *w,
     }
 }
 
-#if defined(__x86_64__)
+#if CK_X86
 /// AVX-512 weight gradient on a pre-padded input, stride 1 along the width, ≤ 16 taps: one vector
 /// accumulator per tap; each 16-wide segment of dy is loaded once and met with every shifted input row.
 __attribute__((target("avx512f,avx512vl,avx512bw,avx512dq,avx2,fma")))
@@ -175,7 +175,7 @@ static void dwb_avx512_blocked_weights(const ck_conv_geom *g, const float *x, co
 
 void ck_depthwise_backward(const ck_conv_geom *g, const float *x, const float *w, const float *dy, int c0, int c1, float *dx, float *dw) {
     switch (ck_active_isa()) {
-#if defined(__x86_64__)
+#if CK_X86
     case CK_ISA_AVX512:
         if (!dx && dw && g->pd == 0 && g->ph == 0 && g->pw == 0 && g->sw == 1 && g->kd * g->kh * g->kw <= 16) {
             dwb_avx512_blocked_weights(g, x, dy, c0, c1, dw);

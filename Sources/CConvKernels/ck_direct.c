@@ -82,12 +82,12 @@ static inline __attribute__((always_inline)) void direct_dweight(const ck_conv_g
     }
 
 CK_DIRECT_VARIANT(generic, )
-#if defined(__x86_64__)
+#if CK_X86
 CK_DIRECT_VARIANT(avx2, __attribute__((target("avx2,fma"))))
 CK_DIRECT_VARIANT(avx512, __attribute__((target("avx512f,avx512vl,avx512bw,avx512dq,avx2,fma"))))
 #endif
 
-#if defined(__x86_64__)
+#if CK_X86
 #include <immintrin.h>
 /// AVX-512, stride 1 along the width: register-blocked like a GEMM micro-kernel without packing.
 /// Filters go in chunks of 8; for each 16-wide segment of an output row, 8 accumulators (one per filter)
@@ -182,25 +182,15 @@ static void dw_avx512_blocked(const ck_conv_geom *g, int M, const float *dy, con
 #endif
 
 void ck_direct_conv_forward(const ck_conv_geom *g, int M, const float *W, const float *x, float *out) {
-    switch (ck_active_isa()) {
-#if defined(__x86_64__)
-    case CK_ISA_AVX512:
-        if (g->sw == 1) fwd_avx512_blocked(g, M, W, x, out); else fwd_avx512(g, M, W, x, out);
-        return;
-    case CK_ISA_AVX2: fwd_avx2(g, M, W, x, out); return;
+#if CK_X86
+    if (ck_active_isa() == CK_ISA_AVX512 && g->sw == 1) { fwd_avx512_blocked(g, M, W, x, out); return; }
 #endif
-    default: fwd_generic(g, M, W, x, out); return;
-    }
+    CK_PICK(fwd, g, M, W, x, out)
 }
 
 void ck_direct_conv_dweight(const ck_conv_geom *g, int M, const float *dy, const float *x, float *dW) {
-    switch (ck_active_isa()) {
-#if defined(__x86_64__)
-    case CK_ISA_AVX512:
-        if (g->sw == 1) dw_avx512_blocked(g, M, dy, x, dW); else dw_avx512(g, M, dy, x, dW);
-        return;
-    case CK_ISA_AVX2: dw_avx2(g, M, dy, x, dW); return;
+#if CK_X86
+    if (ck_active_isa() == CK_ISA_AVX512 && g->sw == 1) { dw_avx512_blocked(g, M, dy, x, dW); return; }
 #endif
-    default: dw_generic(g, M, dy, x, dW); return;
-    }
+    CK_PICK(dw, g, M, dy, x, dW)
 }

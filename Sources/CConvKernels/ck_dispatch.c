@@ -4,7 +4,7 @@
 static int g_isa = -1;   // resolved on first use; benign race: every thread computes the same value
 
 static ck_isa detect(void) {
-#if defined(__x86_64__)
+#if CK_X86
     __builtin_cpu_init();
     if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
         __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq"))
@@ -34,24 +34,12 @@ int ck_gemm_nr(void) {
 
 void ck_sgemm(int M, int N, int K, float alpha, const float *A, ptrdiff_t rsa, ptrdiff_t csa,
               const float *B, ptrdiff_t rsb, ptrdiff_t csb, float beta, float *C, ptrdiff_t ldc) {
-    switch (ck_active_isa()) {
-#if defined(__x86_64__)
-    case CK_ISA_AVX512: ck_sgemm_avx512(M, N, K, alpha, A, rsa, csa, B, rsb, csb, beta, C, ldc); return;
-    case CK_ISA_AVX2: ck_sgemm_avx2(M, N, K, alpha, A, rsa, csa, B, rsb, csb, beta, C, ldc); return;
-#endif
-    default: ck_sgemm_generic(M, N, K, alpha, A, rsa, csa, B, rsb, csb, beta, C, ldc); return;
-    }
+    CK_PICK(ck_sgemm, M, N, K, alpha, A, rsa, csa, B, rsb, csb, beta, C, ldc)
 }
 
 void ck_conv_gemm(const ck_conv_geom *g, int M, const float *W, ptrdiff_t ldw, const float *x,
                   int p0, int p1, float alpha, float beta, float *out, ptrdiff_t ldc) {
-    switch (ck_active_isa()) {
-#if defined(__x86_64__)
-    case CK_ISA_AVX512: ck_conv_gemm_avx512(g, M, W, ldw, x, p0, p1, alpha, beta, out, ldc); return;
-    case CK_ISA_AVX2: ck_conv_gemm_avx2(g, M, W, ldw, x, p0, p1, alpha, beta, out, ldc); return;
-#endif
-    default: ck_conv_gemm_generic(g, M, W, ldw, x, p0, p1, alpha, beta, out, ldc); return;
-    }
+    CK_PICK(ck_conv_gemm, g, M, W, ldw, x, p0, p1, alpha, beta, out, ldc)
 }
 
 #define CK_SLOTS 6

@@ -18,17 +18,9 @@ static inline __attribute__((always_inline)) void axpy(size_t n, float a, const 
     attr static void axpy_##sfx(size_t n, float a, const float *x, float *y) { axpy(n, a, x, y); }
 
 CK_ELEMENTWISE_VARIANT(generic, )
-#if defined(__x86_64__)
+#if CK_X86
 CK_ELEMENTWISE_VARIANT(avx2, __attribute__((target("avx2,fma"))))
 CK_ELEMENTWISE_VARIANT(avx512, __attribute__((target("avx512f,avx512vl,avx512bw,avx512dq,avx2,fma"))))
-#define CK_PICK(name, ...)                                                              \
-    switch (ck_active_isa()) {                                                          \
-    case CK_ISA_AVX512: name##_avx512(__VA_ARGS__); return;                             \
-    case CK_ISA_AVX2: name##_avx2(__VA_ARGS__); return;                                 \
-    default: name##_generic(__VA_ARGS__); return;                                       \
-    }
-#else
-#define CK_PICK(name, ...) name##_generic(__VA_ARGS__)
 #endif
 
 void ck_relu_forward(const float *x, float *y, size_t n) { CK_PICK(relu_fwd, x, y, n) }

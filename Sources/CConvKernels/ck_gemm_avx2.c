@@ -1,7 +1,7 @@
 // AVX2+FMA GEMM: a 6×16 micro-tile (12 ymm accumulators).
-#if defined(__x86_64__)
-#include <immintrin.h>
 #include "ck_internal.h"
+#if CK_X86
+#include <immintrin.h>
 
 #define CK_MR 6
 #define CK_NR 16

@@ -1,7 +1,7 @@
 // AVX-512 GEMM: a 12×32 micro-tile (24 zmm accumulators, two B vectors, broadcast A from memory).
-#if defined(__x86_64__)
-#include <immintrin.h>
 #include "ck_internal.h"
+#if CK_X86
+#include <immintrin.h>
 
 #define CK_MR 12
 #define CK_NR 32

@@ -111,37 +111,19 @@ static inline __attribute__((always_inline)) void output_body(const float *Mx, i
     }
 
 CK_WINOGRAD_VARIANT(generic, )
-#if defined(__x86_64__)
+#if CK_X86
 CK_WINOGRAD_VARIANT(avx2, __attribute__((target("avx2,fma"))))
 CK_WINOGRAD_VARIANT(avx512, __attribute__((target("avx512f,avx512vl,avx512bw,avx512dq,avx2,fma"))))
 #endif
 
 void ck_winograd_weights(const float *w, int M, int C, int m0, int m1, float *U) {
-    switch (ck_active_isa()) {
-#if defined(__x86_64__)
-    case CK_ISA_AVX512: weights_avx512(w, M, C, m0, m1, U); return;
-    case CK_ISA_AVX2: weights_avx2(w, M, C, m0, m1, U); return;
-#endif
-    default: weights_generic(w, M, C, m0, m1, U); return;
-    }
+    CK_PICK(weights, w, M, C, m0, m1, U)
 }
 
 void ck_winograd_input(const float *x, int C, int H, int W, int tH, int tW, int c0, int c1, float *V) {
-    switch (ck_active_isa()) {
-#if defined(__x86_64__)
-    case CK_ISA_AVX512: input_avx512(x, C, H, W, tH, tW, c0, c1, V); return;
-    case CK_ISA_AVX2: input_avx2(x, C, H, W, tH, tW, c0, c1, V); return;
-#endif
-    default: input_generic(x, C, H, W, tH, tW, c0, c1, V); return;
-    }
+    CK_PICK(input, x, C, H, W, tH, tW, c0, c1, V)
 }
 
 void ck_winograd_output(const float *Mx, int M, int tH, int tW, int OH, int OW, int m0, int m1, const float *bias, float *out) {
-    switch (ck_active_isa()) {
-#if defined(__x86_64__)
-    case CK_ISA_AVX512: output_avx512(Mx, M, tH, tW, OH, OW, m0, m1, bias, out); return;
-    case CK_ISA_AVX2: output_avx2(Mx, M, tH, tW, OH, OW, m0, m1, bias, out); return;
-#endif
-    default: output_generic(Mx, M, tH, tW, OH, OW, m0, m1, bias, out); return;
-    }
+    CK_PICK(output, Mx, M, tH, tW, OH, OW, m0, m1, bias, out)
 }
