@@ -16,7 +16,6 @@ static inline void valid_range(int out, int s, int start, int n, int *lo, int *h
     const ptrdiff_t oplane = (ptrdiff_t)g->oh * g->ow, ochan = (ptrdiff_t)g->od * oplane;   \
     const int kvol = g->kd * g->kh * g->kw;                                                \
     for (int c = c0; c < c1; c++) {                                                        \
-        const float *xc = x ? x + c * ichan : 0;                                           \
         int tap = 0;                                                                       \
         for (int a = 0; a < g->kd; a++)                                                    \
             for (int b = 0; b < g->kh; b++)                                                \
@@ -36,7 +35,6 @@ static inline void valid_range(int out, int s, int start, int n, int *lo, int *h
                         }                                                                  \
                     }                                                                      \
                 }                                                                          \
-        (void)xc;                                                                          \
     }
 
 static inline __attribute__((always_inline)) void dw_forward_body(const ck_conv_geom *g, const float *x, const float *w, const float *bias,

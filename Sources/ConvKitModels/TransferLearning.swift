@@ -16,20 +16,8 @@ public enum TransferLearning {
     /// directly — and reports the rest instead of failing (a replaced classifier is expected to differ).
     @discardableResult
     public static func loadPretrained(_ module: Module, from path: String) throws -> LoadReport {
-        let tensors = try Safetensors.load(path).tensors
-        var report = LoadReport()
-        var targets = [(String, [Int], (Tensor) -> Void)]()
-        for (n, p) in module.namedParameters() { targets.append((n, p.value.shape, { p.value = $0 })) }
-        for (n, b) in module.namedBuffers() { targets.append((n, b.value.shape, { b.value = $0 })) }
-        var used = Set<String>()
-        for (name, shape, assign) in targets {
-            if let t = tensors[name], t.shape == shape || (t.count == 1 && shape.reduce(1, *) == 1) {
-                assign(t.reshaped(shape)); report.loaded.append(name); used.insert(name)
-            } else {
-                report.missing.append(name)
-            }
-        }
-        report.unused = tensors.keys.filter { !used.contains($0) }.sorted()
+        let r = Checkpoint.assign(try Safetensors.load(path).tensors, to: module)
+        let report = LoadReport(loaded: r.loaded, missing: r.missing, unused: r.unused)
         return report
     }
 

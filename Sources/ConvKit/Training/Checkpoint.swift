@@ -25,21 +25,9 @@ public enum Checkpoint {
     @discardableResult
     public static func load(_ path: String, into module: Module, optimizer: Optimizer? = nil, strict: Bool = true) throws -> [String: String] {
         let (tensors, meta) = try Safetensors.load(path)
-        var problems = [String]()
-        var targets = [(String, [Int], (Tensor) -> Void)]()
-        for (n, p) in module.namedParameters() { targets.append((n, p.value.shape, { p.value = $0 })) }
-        for (n, b) in module.namedBuffers() { targets.append((n, b.value.shape, { b.value = $0 })) }
-        for (name, shape, assign) in targets {
-            guard let t = tensors[name] else { problems.append("missing \(name) \(shape)"); continue }
-            // Scalars saved by PyTorch as shape [] vs [1] are the same.
-            guard t.shape == shape || (t.count == 1 && shape.reduce(1, *) == 1) else {
-                problems.append("\(name): expected shape \(shape), found \(t.shape)"); continue
-            }
-            assign(t.reshaped(shape))
-        }
-        let known = Set(targets.map(\.0))
-        let unexpected = tensors.keys.filter { !known.contains($0) && !$0.hasPrefix("optimizer.") }.sorted()
-        if strict && !unexpected.isEmpty { problems.append("unexpected \(unexpected.joined(separator: ", "))") }
+        let result = assign(tensors, to: module)
+        var problems = result.problems
+        if !result.unused.isEmpty { problems.append("unexpected \(result.unused.joined(separator: ", "))") }
         if strict && !problems.isEmpty {
             throw ConvKitError.shapeMismatch(expected: "the tensors of this model in \(path)", found: problems.joined(separator: "; "))
         }
@@ -49,5 +37,36 @@ public enum Checkpoint {
             try optimizer.load(tensors: state, step: Int(meta["optimizer_step"] ?? "0") ?? 0)
         }
         return meta
+    }
+
+    /// What `assign` did.
+    public struct AssignResult {
+        /// Names set from the tensors.
+        public var loaded: [String] = []
+        /// Parameters and buffers left as they were (no tensor of that name and shape).
+        public var missing: [String] = []
+        /// Each missing or misshaped name, described for an error message.
+        public var problems: [String] = []
+        /// Tensor names the module does not have or has with another shape ("optimizer." state excluded).
+        public var unused: [String] = []
+    }
+
+    /// Sets every parameter and buffer of `module` that has a tensor of the same name and shape
+    /// (a one-element tensor fits any one-element shape: PyTorch saves counters as shape []).
+    public static func assign(_ tensors: [String: Tensor], to module: Module) -> AssignResult {
+        var r = AssignResult()
+        var slots = [(String, [Int], (Tensor) -> Void)]()
+        for (n, p) in module.namedParameters() { slots.append((n, p.value.shape, { p.value = $0 })) }
+        for (n, b) in module.namedBuffers() { slots.append((n, b.value.shape, { b.value = $0 })) }
+        for (name, shape, set) in slots {
+            guard let t = tensors[name] else { r.missing.append(name); r.problems.append("missing \(name) \(shape)"); continue }
+            guard t.shape == shape || (t.count == 1 && shape.reduce(1, *) == 1) else {
+                r.missing.append(name); r.problems.append("\(name): expected shape \(shape), found \(t.shape)"); continue
+            }
+            set(t.reshaped(shape)); r.loaded.append(name)
+        }
+        let loaded = Set(r.loaded)
+        r.unused = tensors.keys.filter { !loaded.contains($0) && !$0.hasPrefix("optimizer.") }.sorted()
+        return r
     }
 }
