@@ -113,6 +113,13 @@ void ck_relu_backward(const float *x, const float *dy, float *dx, size_t n);
 /// y[i] += a · x[i]
 void ck_axpy(size_t n, float a, const float *x, float *y);
 
+/// A task of a parallel loop: runs iteration i with the caller's context.
+typedef void (*ck_task_fn)(void *ctx, long i);
+/// Runs fn(ctx, i) for i in 0..<count on the calling thread and up to threads − 1 persistent workers;
+/// returns when all are done. Returns 0 without running anything when the pool is busy (a loop on another
+/// thread, or a nested loop from inside a task): the caller then runs the loop some other way.
+int ck_parallel_run(long count, int threads, ck_task_fn fn, void *ctx);
+
 #ifdef __cplusplus
 }
 #endif

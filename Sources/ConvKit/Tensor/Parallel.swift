@@ -1,8 +1,10 @@
+import CConvKernels
 import Dispatch
 import Foundation
 
-/// Multi-threading for the kernels. Work is split into `threads` pieces and run on Dispatch's
-/// persistent worker pool (`DispatchQueue.concurrentPerform`): no thread is created per call.
+/// Multi-threading for the kernels: fork-join loops on a persistent pool of spinning workers
+/// (`ck_parallel_run`, see ck_threadpool.c for why not Dispatch). A loop started while the pool is busy —
+/// from another thread, or nested inside a task — runs on Dispatch's pool instead.
 public enum Parallel {
     /// Number of threads kernels use; defaults to all cores. Set it before running work.
     nonisolated(unsafe) public static var threads: Int = ProcessInfo.processInfo.activeProcessorCount
@@ -14,7 +16,15 @@ public enum Parallel {
             for i in 0..<count { body(i) }
             return
         }
-        DispatchQueue.concurrentPerform(iterations: count, execute: body)
+        let ran = withoutActuallyEscaping(body) { task -> Bool in
+            var task = task
+            return withUnsafeMutablePointer(to: &task) { ctx in
+                ck_parallel_run(count, Int32(threads), { ctx, i in
+                    ctx!.assumingMemoryBound(to: ((Int) -> Void).self).pointee(i)
+                }, ctx) != 0
+            }
+        }
+        if !ran { DispatchQueue.concurrentPerform(iterations: count, execute: body) }
     }
 
     /// Splits 0..<n into at most `threads` contiguous ranges (each a multiple of `align` except the last)
