@@ -12,10 +12,26 @@ static inline __attribute__((always_inline)) void axpy(size_t n, float a, const 
     for (size_t i = 0; i < n; i++) y[i] += a * x[i];
 }
 
+static inline __attribute__((always_inline)) void epilogue(float *y, int rows, int cols, ptrdiff_t ldy, const float *bias,
+                                                           const float *res, ptrdiff_t ldr, float lo, float hi) {
+    for (int i = 0; i < rows; i++) {
+        float *r = y + (ptrdiff_t)i * ldy;
+        const float b = bias ? bias[i] : 0.0f;
+        if (res) {
+            const float *s = res + (ptrdiff_t)i * ldr;
+            for (int j = 0; j < cols; j++) { float v = r[j] + b + s[j]; v = v < lo ? lo : v; r[j] = v > hi ? hi : v; }
+        } else {
+            for (int j = 0; j < cols; j++) { float v = r[j] + b; v = v < lo ? lo : v; r[j] = v > hi ? hi : v; }
+        }
+    }
+}
+
 #define CK_ELEMENTWISE_VARIANT(sfx, attr)                                                                           \
     attr static void relu_fwd_##sfx(const float *x, float *y, size_t n) { relu_fwd(x, y, n); }                      \
     attr static void relu_bwd_##sfx(const float *x, const float *dy, float *dx, size_t n) { relu_bwd(x, dy, dx, n); } \
-    attr static void axpy_##sfx(size_t n, float a, const float *x, float *y) { axpy(n, a, x, y); }
+    attr static void axpy_##sfx(size_t n, float a, const float *x, float *y) { axpy(n, a, x, y); }                  \
+    attr static void epilogue_##sfx(float *y, int rows, int cols, ptrdiff_t ldy, const float *bias, const float *res, \
+                                     ptrdiff_t ldr, float lo, float hi) { epilogue(y, rows, cols, ldy, bias, res, ldr, lo, hi); }
 
 CK_ELEMENTWISE_VARIANT(generic, )
 #if CK_X86
@@ -26,6 +42,10 @@ CK_ELEMENTWISE_VARIANT(avx512, __attribute__((target("avx512f,avx512vl,avx512bw,
 void ck_relu_forward(const float *x, float *y, size_t n) { CK_PICK(relu_fwd, x, y, n) }
 void ck_relu_backward(const float *x, const float *dy, float *dx, size_t n) { CK_PICK(relu_bwd, x, dy, dx, n) }
 void ck_axpy(size_t n, float a, const float *x, float *y) { CK_PICK(axpy, n, a, x, y) }
+void ck_conv_epilogue(float *y, int rows, int cols, ptrdiff_t ldy, const float *bias, const float *res, ptrdiff_t ldr,
+                      float lo, float hi) {
+    CK_PICK(epilogue, y, rows, cols, ldy, bias, res, ldr, lo, hi)
+}
 
 void ck_pad_planes(const float *x, int planes, int id, int ih, int iw, int pd0, int pd1, int ph0, int ph1,
                    int pw0, int pw1, float *out) {

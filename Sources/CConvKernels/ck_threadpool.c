@@ -141,3 +141,7 @@ int ck_parallel_run(long count, int threads, ck_task_fn fn, void *ctx) {
     atomic_store(&g_pool.busy, 0);
     return 1;
 }
+
+static _Atomic uint64_t g_version;
+
+uint64_t ck_next_version(void) { return atomic_fetch_add(&g_version, 1) + 1; }

@@ -21,8 +21,8 @@ public final class BasicBlock: Module, ResidualBlock {
     }
 
     public func callAsFunction(_ x: Variable) -> Variable {
-        let out = bn2(conv2(bn1(conv1(x)).relu()))
-        return (out + (downsample?(x) ?? x)).relu()
+        let h = conv1.fused(x, norm: bn1, activation: .relu)
+        return conv2.fused(h, norm: bn2, adding: downsample?(x) ?? x, activation: .relu)
     }
 }
 
@@ -40,8 +40,8 @@ public final class Bottleneck: Module, ResidualBlock {
     }
 
     public func callAsFunction(_ x: Variable) -> Variable {
-        let out = bn3(conv3(bn2(conv2(bn1(conv1(x)).relu())).relu()))
-        return (out + (downsample?(x) ?? x)).relu()
+        let h = conv2.fused(conv1.fused(x, norm: bn1, activation: .relu), norm: bn2, activation: .relu)
+        return conv3.fused(h, norm: bn3, adding: downsample?(x) ?? x, activation: .relu)
     }
 }
 
@@ -81,7 +81,7 @@ public final class ResNet: Module, UnaryLayer {
     }
 
     public func callAsFunction(_ x: Variable) -> Variable {
-        let stem = maxpool(bn1(conv1(x)).relu())
+        let stem = maxpool(conv1.fused(x, norm: bn1, activation: .relu))
         return fc(avgpool(layer4(layer3(layer2(layer1(stem))))))
     }
 

@@ -112,6 +112,10 @@ void ck_relu_forward(const float *x, float *y, size_t n);
 void ck_relu_backward(const float *x, const float *dy, float *dx, size_t n);
 /// y[i] += a · x[i]
 void ck_axpy(size_t n, float a, const float *x, float *y);
+/// The fused tail of an inference convolution, in place on rows × cols of y (row i = output channel i):
+/// y[i][j] = clamp(y[i][j] + bias[i] + res[i][j], lo, hi). bias and res may be NULL.
+void ck_conv_epilogue(float *y, int rows, int cols, ptrdiff_t ldy, const float *bias, const float *res, ptrdiff_t ldr,
+                      float lo, float hi);
 
 /// A task of a parallel loop: runs iteration i with the caller's context.
 typedef void (*ck_task_fn)(void *ctx, long i);
@@ -119,6 +123,8 @@ typedef void (*ck_task_fn)(void *ctx, long i);
 /// returns when all are done. Returns 0 without running anything when the pool is busy (a loop on another
 /// thread, or a nested loop from inside a task): the caller then runs the loop some other way.
 int ck_parallel_run(long count, int threads, ck_task_fn fn, void *ctx);
+/// A process-wide counter (atomic): a fresh value each call, never 0. Versions of parameters and buffers.
+uint64_t ck_next_version(void);
 
 #ifdef __cplusplus
 }

@@ -1,3 +1,5 @@
+import CConvKernels
+
 /// A tensor in a computation graph: reverse-mode automatic differentiation on a tape recorded as ops run.
 ///
 /// Every op on Variables computes its value and, in the same place, records a closure that maps the
@@ -10,7 +12,10 @@
 /// `value` in place. Inputs can require gradients too (style transfer optimizes the image itself).
 public final class Variable {
     /// The current value.
-    public var value: Tensor
+    public var value: Tensor { didSet { version = ck_next_version() } }
+    /// Changes whenever `value` is set or mutated; unique across all variables and buffers, so caches
+    /// derived from a value (folded inference weights) can tell when they are stale.
+    public private(set) var version = ck_next_version()
     /// The accumulated gradient ∂L/∂value (leaves only), nil until a backward pass reaches this leaf.
     public var grad: Tensor?
     /// Whether gradients flow to (and through) this variable. Setting false on a parameter freezes it.

@@ -6,6 +6,8 @@ public final class Conv: Module, UnaryLayer {
     public var bias: Parameter?
     public let options: ConvOptions
     public let activation: Activation
+    /// Folded inference weights (`fused(_:norm:adding:activation:)`), rebuilt when stale.
+    var inferenceCache: FoldedConvWeights?
 
     public init(inputChannels: Int, outputChannels: Int, kernelSize: [Int], stride: [Int] = [1], padding: Padding = .valid,
                 dilation: [Int] = [1], groups: Int = 1, bias: Bool = true, paddingFill: PaddingFill = .zeros,

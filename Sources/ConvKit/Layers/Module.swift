@@ -1,3 +1,5 @@
+import CConvKernels
+
 /// The base of every layer and model. Parameters (`Parameter`), state buffers (`Buffer`) and sub-modules
 /// stored as properties are discovered by reflection (Swift's `Mirror`) and named hierarchically after the
 /// properties, the way PyTorch names them: `layer1.0.conv1.weight`. Arrays of modules are numbered.
@@ -137,7 +139,9 @@ extension Mirror {
 
 /// A tensor of module state that is saved and loaded but not trained (running mean/variance).
 public final class Buffer {
-    public var value: Tensor
+    public var value: Tensor { didSet { version = ck_next_version() } }
+    /// Changes whenever `value` changes (as `Variable.version`).
+    public private(set) var version = ck_next_version()
     public init(_ value: Tensor) { self.value = value }
 }
 

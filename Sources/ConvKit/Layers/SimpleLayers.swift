@@ -74,7 +74,10 @@ public final class Sequential: Module, UnaryLayer {
 
     public override func namedChildren() -> [(String, Module)] { layers.enumerated().map { ("\($0.offset)", $0.element) } }
 
-    public func callAsFunction(_ x: Variable) -> Variable { layers.reduce(x) { $1($0) } }
+    public func callAsFunction(_ x: Variable) -> Variable {
+        if !Autograd.isRecording && Tracer.current == nil { return forwardFusingConvolutions(x) }
+        return layers.reduce(x) { $1($0) }
+    }
 
     /// Replaces layer i (a new classifier head in transfer learning).
     public func replace(at i: Int, with layer: any UnaryLayer) { layers[i] = layer }

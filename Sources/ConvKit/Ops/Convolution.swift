@@ -72,9 +72,18 @@ public struct ConvPlan {
 /// - Paths: depthwise (groups == Cin == Cout) runs a direct kernel; 1×1 stride-1 runs a plain GEMM;
 ///   everything else runs GEMM with im2col packed on the fly into the GEMM's panels.
 public func conv(_ x: Tensor, weight: Tensor, bias: Tensor? = nil, options: ConvOptions = ConvOptions()) -> Tensor {
+    convForward(x, weight: weight, options: options, epilogue: ConvEpilogue(bias: bias))
+}
+
+/// The convolution with a fused tail (`epilogue`: bias, residual, clamp) and, for the Winograd path,
+/// optionally weights already transformed (`winogradWeights`, from `Winograd.transformWeights`).
+func convForward(_ x: Tensor, weight: Tensor, options: ConvOptions, epilogue: ConvEpilogue,
+                 winogradWeights: WinogradWeights? = nil) -> Tensor {
     let plan = ConvPlan(input: x.shape, weight: weight.shape, options: options)
-    if let bias { precondition(bias.shape == [plan.outChannels], "bias \(bias.shape) for \(plan.outChannels) output channels") }
-    if Winograd.isEnabled && Winograd.applies(plan) { return Winograd.forward(x, weight: weight, bias: bias, plan: plan) }
+    epilogue.check(outputShape: plan.outputShape)
+    if Winograd.isEnabled && Winograd.applies(plan) {
+        return Winograd.forward(x, weight: weight, transformed: winogradWeights, plan: plan, epilogue: epilogue)
+    }
     // Padding the input once is cheaper than bounds checks on every tap (1×1 convolutions have none).
     let (xin, geo) = plan.prepare(x, explicitZeros: !plan.geometry.isPointwise)
     let N = plan.batch, G = plan.groups, cin = plan.inChannels, cout = plan.outChannels
@@ -83,9 +92,8 @@ public func conv(_ x: Tensor, weight: Tensor, bias: Tensor? = nil, options: Conv
     let cgeo = geo.cGeometry(channels: cg)
     return Tensor(shape: plan.outputShape) { out in
         let o = out.baseAddress!
-        xin.withUnsafeBufferPointer { xb in weight.withUnsafeBufferPointer { wb in
+        xin.withUnsafeBufferPointer { xb in weight.withUnsafeBufferPointer { wb in epilogue.withPointers { tail in
             let xp = xb.baseAddress!, wp = wb.baseAddress!
-            let bp = bias?.scalars
             if plan.isDepthwise {
                 // Tasks over (sample, channel block); each writes disjoint output planes.
                 let blocks = Swift.max(1, Swift.min(cin, Parallel.threads * 4 / Swift.max(N, 1)))
@@ -94,10 +102,9 @@ public func conv(_ x: Tensor, weight: Tensor, bias: Tensor? = nil, options: Conv
                     let n = t / blocks, c0 = (t % blocks) * per, c1 = Swift.min(cin, c0 + per)
                     if c0 >= c1 { return }
                     withUnsafePointer(to: cgeo) { gp in
-                        bp.withOptionalPointer { bptr in
-                            ck_depthwise_forward(gp, xp + n * cin * S, wp, bptr, Int32(c0), Int32(c1), o + n * cout * P)
-                        }
+                        ck_depthwise_forward(gp, xp + n * cin * S, wp, nil, Int32(c0), Int32(c1), o + n * cout * P)
                     }
+                    tail.apply(o, sample: n, channels: c0..<c1, positions: 0..<P, planeSize: P, outChannels: cout)
                 }
                 return
             }
@@ -121,34 +128,22 @@ public func conv(_ x: Tensor, weight: Tensor, bias: Tensor? = nil, options: Conv
                 let p0 = pi * pChunk, p1 = Swift.min(P, p0 + pChunk)
                 let m0 = mi * mChunk, m1 = Swift.min(mg, m0 + mChunk), mc = m1 - m0
                 let dst = o + (n * cout + g * mg + m0) * P
-                var beta: Float = 0
-                if let bp {
-                    for i in 0..<mc { let v = bp[g * mg + m0 + i]; for p in p0..<p1 { dst[i * P + p] = v } }
-                    beta = 1
-                }
                 let xs = xp + (n * cin + g * cg) * S
                 let ws = wp + (g * mg + m0) * K
                 if plan.usesDirectKernel {
-                    if beta == 0 { for i in 0..<(mc * P) { dst[i] = 0 } }
+                    for i in 0..<(mc * P) { dst[i] = 0 }
                     withUnsafePointer(to: cgeo) { ck_direct_conv_forward($0, Int32(mc), ws, xs, dst) }
                 } else if geo.isPointwise {
-                    ck_sgemm(Int32(mc), Int32(p1 - p0), Int32(K), 1, ws, K, 1, xs + p0, S, 1, beta, dst + p0, P)
+                    ck_sgemm(Int32(mc), Int32(p1 - p0), Int32(K), 1, ws, K, 1, xs + p0, S, 1, 0, dst + p0, P)
                 } else {
                     withUnsafePointer(to: cgeo) { gp in
-                        ck_conv_gemm(gp, Int32(mc), ws, K, xs, Int32(p0), Int32(p1), 1, beta, dst + p0, P)
+                        ck_conv_gemm(gp, Int32(mc), ws, K, xs, Int32(p0), Int32(p1), 1, 0, dst + p0, P)
                     }
                 }
+                let c0 = g * mg + m0
+                tail.apply(o, sample: n, channels: c0..<(c0 + mc), positions: p0..<p1, planeSize: P, outChannels: cout)
             }
-        } }
-    }
-}
-
-extension Optional where Wrapped == [Float] {
-    func withOptionalPointer<R>(_ body: (UnsafePointer<Float>?) -> R) -> R {
-        switch self {
-        case .none: return body(nil)
-        case .some(let a): return a.withUnsafeBufferPointer { body($0.baseAddress) }
-        }
+        } } }
     }
 }
 
