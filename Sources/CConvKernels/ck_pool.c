@@ -8,6 +8,65 @@ static inline int is_2x2s2(const ck_conv_geom *g) {
            2 * g->oh <= g->ih && 2 * g->ow <= g->iw;
 }
 
+/// NaN-propagating max (PyTorch's): b wins when it is larger or NaN.
+static inline __attribute__((always_inline)) float max_nan(float a, float b) { return b > a || b != b ? b : a; }
+
+/// Separable max pooling for inference (2-D, no dilation): the max over each window's rows into a scratch
+/// row, then over its columns; the interior columns, whose windows lie inside the row, without bounds checks
+/// so the loop vectorizes.
+static inline __attribute__((always_inline)) void maxpool_separable(const ck_conv_geom *g, const float *x, int c0, int c1,
+                                                                     float *out) {
+    const ptrdiff_t iplane = (ptrdiff_t)g->ih * g->iw, oplane = (ptrdiff_t)g->oh * g->ow;
+    float colmax[4096];
+    // Output columns whose window lies inside the row: t·sw − pw ≥ 0 and t·sw − pw + kw ≤ iw.
+    int tlo = (g->pw + g->sw - 1) / g->sw, thi = g->iw + g->pw - g->kw < 0 ? 0 : (g->iw + g->pw - g->kw) / g->sw + 1;
+    if (thi > g->ow) thi = g->ow;
+    if (tlo > thi) tlo = thi;
+    for (int c = c0; c < c1; c++)
+        for (int y = 0; y < g->oh; y++) {
+            int y0 = y * g->sh - g->ph, y1 = y0 + g->kh;
+            if (y0 < 0) y0 = 0;
+            if (y1 > g->ih) y1 = g->ih;
+            float *o = out + c * oplane + (ptrdiff_t)y * g->ow;
+            if (y0 >= y1) { for (int t = 0; t < g->ow; t++) o[t] = -FLT_MAX; continue; }
+            const float *r = x + c * iplane + (ptrdiff_t)y0 * g->iw;
+            for (int i = 0; i < g->iw; i++) colmax[i] = r[i];
+            for (int yy = y0 + 1; yy < y1; yy++) {
+                const float *rr = x + c * iplane + (ptrdiff_t)yy * g->iw;
+                for (int i = 0; i < g->iw; i++) colmax[i] = max_nan(colmax[i], rr[i]);
+            }
+            const float *cm = colmax - g->pw;
+            if (g->kw == 3 && g->sw == 2) {
+                for (int t = tlo; t < thi; t++) o[t] = max_nan(max_nan(cm[2 * t], cm[2 * t + 1]), cm[2 * t + 2]);
+            } else {
+                for (int t = tlo; t < thi; t++) {
+                    float best = cm[t * g->sw];
+                    for (int e = 1; e < g->kw; e++) best = max_nan(best, cm[t * g->sw + e]);
+                    o[t] = best;
+                }
+            }
+            for (int t = 0; t < g->ow; t++) {
+                if (t == tlo && tlo < thi) { t = thi - 1; continue; }
+                int x0 = t * g->sw - g->pw, x1 = x0 + g->kw;
+                if (x0 < 0) x0 = 0;
+                if (x1 > g->iw) x1 = g->iw;
+                float best = -FLT_MAX;
+                for (int i = x0; i < x1; i++) best = max_nan(best, colmax[i]);
+                o[t] = best;
+            }
+        }
+}
+
+#define CK_POOL_VARIANT(sfx, attr)                                                                               \
+    attr static void maxpool_separable_##sfx(const ck_conv_geom *g, const float *x, int c0, int c1, float *out) { \
+        maxpool_separable(g, x, c0, c1, out);                                                                    \
+    }
+CK_POOL_VARIANT(generic, )
+#if CK_X86
+CK_POOL_VARIANT(avx2, __attribute__((target("avx2,fma"))))
+CK_POOL_VARIANT(avx512, __attribute__((target("avx512f,avx512vl,avx512bw,avx512dq,avx2,fma"))))
+#endif
+
 void ck_maxpool_forward(const ck_conv_geom *g, const float *x, int c0, int c1, float *out, int32_t *argmax) {
     const ptrdiff_t iplane = (ptrdiff_t)g->id * g->ih * g->iw, oplane = (ptrdiff_t)g->od * g->oh * g->ow;
     if (is_2x2s2(g) && argmax) {
@@ -43,31 +102,7 @@ void ck_maxpool_forward(const ck_conv_geom *g, const float *x, int c0, int c1, f
         return;
     }
     if (!argmax && g->id == 1 && g->kd == 1 && g->dh == 1 && g->dw == 1 && g->iw <= 4096) {
-        // Separable (inference): the max over the window's rows into a scratch row, then over its columns.
-        float colmax[4096];
-        for (int c = c0; c < c1; c++)
-            for (int y = 0; y < g->oh; y++) {
-                int y0 = y * g->sh - g->ph, y1 = y0 + g->kh;
-                if (y0 < 0) y0 = 0;
-                if (y1 > g->ih) y1 = g->ih;
-                float *o = out + c * oplane + (ptrdiff_t)y * g->ow;
-                if (y0 >= y1) { for (int t = 0; t < g->ow; t++) o[t] = -FLT_MAX; continue; }
-                const float *r = x + c * iplane + (ptrdiff_t)y0 * g->iw;
-                for (int i = 0; i < g->iw; i++) colmax[i] = r[i];
-                for (int yy = y0 + 1; yy < y1; yy++) {
-                    const float *rr = x + c * iplane + (ptrdiff_t)yy * g->iw;
-                    for (int i = 0; i < g->iw; i++) colmax[i] = rr[i] > colmax[i] || rr[i] != rr[i] ? rr[i] : colmax[i];
-                }
-                for (int t = 0; t < g->ow; t++) {
-                    int x0 = t * g->sw - g->pw, x1 = x0 + g->kw;
-                    if (x0 < 0) x0 = 0;
-                    if (x1 > g->iw) x1 = g->iw;
-                    float best = -FLT_MAX;
-                    for (int i = x0; i < x1; i++) if (colmax[i] > best || colmax[i] != colmax[i]) best = colmax[i];
-                    o[t] = best;
-                }
-            }
-        return;
+        CK_PICK(maxpool_separable, g, x, c0, c1, out)
     }
     for (int c = c0; c < c1; c++) {
         const float *xc = x + c * iplane;

@@ -25,6 +25,17 @@ final class PoolingTests: XCTestCase {
                   PoolOptions(kernel: [3, 2], stride: [1, 2]), PoolOptions(kernel: [2], stride: [2], ceilMode: true)] {
             XCTAssertEqual(maxPool(x, o, returnIndices: false).output, maxPool(x, o, returnIndices: true).output, "\(o)")
         }
+        // Wide rows (the vectorized interior of the separable path), windows wider than the padded edge,
+        // and NaNs, which both paths propagate.
+        var wide = Tensor.normal([1, 2, 9, 41], rng: &rng)
+        wide[0, 1, 4, 20] = .nan
+        wide[0, 0, 0, 0] = .nan
+        for o in [PoolOptions(kernel: [3], stride: [2], padding: .symmetric(1)), PoolOptions(kernel: [5], stride: [3], padding: .symmetric(2)),
+                  PoolOptions(kernel: [3, 7], stride: [1, 4], padding: .symmetric(1), ceilMode: true), PoolOptions(kernel: [4], stride: [1])] {
+            let a = maxPool(wide, o, returnIndices: false).output, b = maxPool(wide, o, returnIndices: true).output
+            XCTAssertEqual(a.shape, b.shape)
+            XCTAssertEqual(a.scalars.map(\.bitPattern), b.scalars.map(\.bitPattern), "\(o)")
+        }
     }
 
     func testPoolingGradientsByFiniteDifferences() {
