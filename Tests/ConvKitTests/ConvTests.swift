@@ -46,6 +46,9 @@ final class ConvTests: XCTestCase {
         Case(n: 1, cin: 16, cout: 24, groups: 1, spatial: [1, 33], k: [1, 1], stride: [1, 2], pb: [0, 0], pa: [0, 0], dil: [1, 1]),
         // Stride 2 along rows of 35 outputs: the packing's stride-2 runs span two vectors.
         Case(n: 1, cin: 3, cout: 20, groups: 1, spatial: [9, 70], k: [3, 3], stride: [2, 2], pb: [1, 1], pa: [1, 1], dil: [1, 1]),
+        // Stride 2 in width with rows split into even and odd columns: odd widths, a 7-wide kernel, 1-D.
+        Case(n: 2, cin: 3, cout: 33, groups: 1, spatial: [11, 45], k: [7, 7], stride: [2, 2], pb: [3, 2], pa: [2, 3], dil: [1, 1]),
+        Case(n: 1, cin: 4, cout: 24, groups: 1, spatial: [31], k: [4], stride: [2], pb: [1], pa: [2], dil: [1]),
         // 12 filters: the direct kernel's second chunk of 8 is partial; rows of 19 span two vectors.
         Case(n: 3, cin: 2, cout: 12, groups: 1, spatial: [5, 19], k: [3, 2], stride: [1, 1], pb: [1, 0], pa: [1, 1], dil: [1, 2]),
     ]
