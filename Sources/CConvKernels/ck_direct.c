@@ -179,6 +179,71 @@ static void dw_avx512_blocked(const ck_conv_geom *g, int M, const float *dy, con
         }
     }
 }
+
+/// One tile of ck_direct_rows_forward: 6 filters × NV 16-wide vectors of one output row, summed over all K
+/// taps in registers (NV is a constant at each call, so the loops unroll and the 24 accumulators stay in
+/// registers). The last vector is loaded and stored under `last`.
+__attribute__((target("avx512f,avx512vl,avx512bw,avx512dq,avx2,fma"))) static inline __attribute__((always_inline))
+void rows_tile(const int NV, int K, const float *w6, const float *base, const ptrdiff_t *off, __mmask16 last,
+               int mc, float *dst, ptrdiff_t ochan) {
+    __m512 acc[6][4];
+    for (int i = 0; i < 6; i++)
+        for (int j = 0; j < 4; j++) acc[i][j] = _mm512_setzero_ps();
+    for (int k = 0; k < K; k++) {
+        const float *src = base + off[k];
+        __m512 v[4];
+        for (int j = 0; j < NV; j++)
+            v[j] = j == NV - 1 ? _mm512_maskz_loadu_ps(last, src + 16 * j) : _mm512_loadu_ps(src + 16 * j);
+        const float *w = w6 + (ptrdiff_t)k * 6;
+        for (int i = 0; i < 6; i++) {
+            const __m512 wi = _mm512_set1_ps(w[i]);
+            for (int j = 0; j < NV; j++) acc[i][j] = _mm512_fmadd_ps(wi, v[j], acc[i][j]);
+        }
+    }
+    for (int i = 0; i < mc; i++)
+        for (int j = 0; j < NV; j++) {
+            if (j == NV - 1) _mm512_mask_storeu_ps(dst + i * ochan + 16 * j, last, acc[i][j]);
+            else _mm512_storeu_ps(dst + i * ochan + 16 * j, acc[i][j]);
+        }
+}
+
+/// AVX-512 direct convolution for first layers (few input channels, any number of filters): output rows
+/// y0..y1-1 of a 2-D convolution, width stride 1 or 2 (2 with rows split into even and odd columns), width
+/// dilation 1, pre-padded input. No patch packing: each tile reads its input rows in place.
+__attribute__((target("avx512f,avx512vl,avx512bw,avx512dq,avx2,fma")))
+static void rows_forward_avx512(const ck_conv_geom *g, int M, const float *W, const float *x, int y0, int y1, float *out) {
+    const ptrdiff_t iplane = (ptrdiff_t)g->ih * g->iw, ochan = (ptrdiff_t)g->oh * g->ow;
+    const int kvol = g->kh * g->kw, K = g->c * kvol, ow = g->ow, half = (g->iw + 1) / 2;
+    const int blocks = (M + 5) / 6;
+    // Each tap's offset in the (split) input rows, and one block's weights as [K][6] (zero past M), on the
+    // stack: K ≤ 256 (ck_direct_rows_supported).
+    ptrdiff_t off[256];
+    float w6[256 * 6] __attribute__((aligned(64)));
+    for (int k = 0; k < K; k++) {
+        int e = k % g->kw, b = (k / g->kw) % g->kh, c = k / kvol;
+        int col = g->split_even_odd ? ((e & 1) ? half + (e >> 1) : (e >> 1)) : e;
+        off[k] = c * iplane + (ptrdiff_t)b * g->dh * g->iw + col;
+    }
+    for (int blk = 0; blk < blocks; blk++) {
+        const int mc = M - blk * 6 < 6 ? M - blk * 6 : 6;
+        for (int k = 0; k < K; k++)
+            for (int i = 0; i < 6; i++) w6[k * 6 + i] = i < mc ? W[(ptrdiff_t)(blk * 6 + i) * K + k] : 0.0f;
+        for (int y = y0; y < y1; y++) {
+            const float *row = x + (ptrdiff_t)y * g->sh * g->iw;
+            float *orow = out + (ptrdiff_t)blk * 6 * ochan + (ptrdiff_t)y * ow;
+            for (int x0 = 0; x0 < ow; x0 += 64) {
+                const int n = ow - x0 < 64 ? ow - x0 : 64, nv = (n + 15) / 16, r = n - 16 * (nv - 1);
+                const __mmask16 last = (__mmask16)(r == 16 ? 0xFFFF : (1u << r) - 1u);
+                switch (nv) {
+                case 4: rows_tile(4, K, w6, row + x0, off, last, mc, orow + x0, ochan); break;
+                case 3: rows_tile(3, K, w6, row + x0, off, last, mc, orow + x0, ochan); break;
+                case 2: rows_tile(2, K, w6, row + x0, off, last, mc, orow + x0, ochan); break;
+                default: rows_tile(1, K, w6, row + x0, off, last, mc, orow + x0, ochan); break;
+                }
+            }
+        }
+    }
+}
 #endif
 
 void ck_direct_conv_forward(const ck_conv_geom *g, int M, const float *W, const float *x, float *out) {
@@ -193,4 +258,22 @@ void ck_direct_conv_dweight(const ck_conv_geom *g, int M, const float *dy, const
     if (ck_active_isa() == CK_ISA_AVX512 && g->sw == 1) { dw_avx512_blocked(g, M, dy, x, dW); return; }
 #endif
     CK_PICK(dw, g, M, dy, x, dW)
+}
+
+int ck_direct_rows_supported(const ck_conv_geom *g) {
+#if CK_X86
+    return ck_active_isa() == CK_ISA_AVX512 && g->c * g->kh * g->kw <= 256 && g->id == 1 && g->kd == 1 && g->od == 1 && g->dw == 1 &&
+           g->pd == 0 && g->ph == 0 && g->pw == 0 && (g->sw == 1 || (g->sw == 2 && g->split_even_odd));
+#else
+    (void)g;
+    return 0;
+#endif
+}
+
+void ck_direct_rows_forward(const ck_conv_geom *g, int M, const float *W, const float *x, int y0, int y1, float *out) {
+#if CK_X86
+    if (ck_direct_rows_supported(g)) { rows_forward_avx512(g, M, W, x, y0, y1, out); return; }
+#endif
+    (void)g; (void)M; (void)W; (void)x; (void)y0; (void)y1; (void)out;
+    abort();   // callers check ck_direct_rows_supported first
 }

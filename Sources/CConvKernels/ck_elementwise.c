@@ -62,3 +62,14 @@ void ck_pad_planes(const float *x, int planes, int id, int ih, int iw, int pd0, 
                 memset(o + pw0 + iw, 0, sizeof(float) * pw1);
             }
 }
+
+void ck_split_even_odd(float *x, long rows, int w) {
+    const int half = (w + 1) / 2;
+    float odd[2048];   // callers keep w <= 4096
+    for (long r = 0; r < rows; r++) {
+        float *s = x + r * w;
+        for (int i = 0; i < w / 2; i++) odd[i] = s[2 * i + 1];
+        for (int i = 0; i < half; i++) s[i] = s[2 * i];   // s[i] is read before: 2·i ≥ i
+        memcpy(s + half, odd, sizeof(float) * (size_t)(w / 2));
+    }
+}

@@ -49,6 +49,11 @@ final class ConvTests: XCTestCase {
         // Stride 2 in width with rows split into even and odd columns: odd widths, a 7-wide kernel, 1-D.
         Case(n: 2, cin: 3, cout: 33, groups: 1, spatial: [11, 45], k: [7, 7], stride: [2, 2], pb: [3, 2], pa: [2, 3], dil: [1, 1]),
         Case(n: 1, cin: 4, cout: 24, groups: 1, spatial: [31], k: [4], stride: [2], pb: [1], pa: [2], dil: [1]),
+        // First-layer direct kernel: output rows of 75, 104 and 90 (tiles of 4+1, 4+3 and 4+2 vectors),
+        // filters not a multiple of its 6-filter blocks, height dilation.
+        Case(n: 2, cin: 3, cout: 20, groups: 1, spatial: [5, 150], k: [3, 3], stride: [1, 2], pb: [1, 1], pa: [1, 1], dil: [1, 1]),
+        Case(n: 1, cin: 2, cout: 17, groups: 1, spatial: [6, 104], k: [2, 5], stride: [1, 1], pb: [0, 2], pa: [1, 2], dil: [2, 1]),
+        Case(n: 1, cin: 1, cout: 30, groups: 1, spatial: [7, 181], k: [4, 3], stride: [2, 2], pb: [1, 0], pa: [2, 1], dil: [1, 1]),
         // 12 filters: the direct kernel's second chunk of 8 is partial; rows of 19 span two vectors.
         Case(n: 3, cin: 2, cout: 12, groups: 1, spatial: [5, 19], k: [3, 2], stride: [1, 1], pb: [1, 0], pa: [1, 1], dil: [1, 2]),
     ]

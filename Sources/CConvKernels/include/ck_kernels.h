@@ -45,6 +45,9 @@ typedef struct {
     int pd, ph, pw;        ///< padding before (front, top, left)
     int dd, dh, dw;        ///< dilation
     int od, oh, ow;        ///< output depth, height, width
+    /// Width stride 2: each input row is stored as its even columns followed by its odd ones
+    /// (ck_split_even_odd), so every tap reads a contiguous run. Only ck_direct_rows_forward reads it.
+    int split_even_odd;
 } ck_conv_geom;
 
 /// out[M × P'] (row stride ldc) = alpha · W[M × K] (row stride ldw) · im2col(x)[K × (p0..p1)] + beta · out,
@@ -52,6 +55,15 @@ typedef struct {
 /// GEMM's panel format. `x` points at channel 0 of the group; channels are id·ih·iw apart.
 void ck_conv_gemm(const ck_conv_geom *g, int M, const float *W, ptrdiff_t ldw,
                   const float *x, int p0, int p1, float alpha, float beta, float *out, ptrdiff_t ldc);
+
+/// Rearranges each of `rows` rows of width w (≤ 4096) in place into its even elements, then its odd ones.
+void ck_split_even_odd(float *x, long rows, int w);
+
+/// Direct forward convolution for first layers (small K = c·kh·kw, any number of filters M), writing
+/// (not accumulating) output rows y0..y1-1 of out [M, oh, ow]: 2-D, pre-padded input, width dilation 1,
+/// width stride 1, or 2 with split rows. AVX-512 only: call when ck_direct_rows_supported(g).
+int ck_direct_rows_supported(const ck_conv_geom *g);
+void ck_direct_rows_forward(const ck_conv_geom *g, int M, const float *W, const float *x, int y0, int y1, float *out);
 
 /// Direct convolution for few filters (no im2col, no packing); the input must be pre-padded (g has zero
 /// padding). Forward accumulates: out [M, od, oh, ow] += W [M, K] ⊛ x. Weight gradient accumulates:

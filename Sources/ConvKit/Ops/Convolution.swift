@@ -47,6 +47,8 @@ public struct ConvPlan {
     /// Few filters per group: a direct kernel beats im2col + GEMM, whose packing dominates at this size.
     var usesDirectKernel: Bool { outChannels / groups <= 16 && !isDepthwise && !geometry.isPointwise }
     var isDepthwise: Bool { groups == inChannels && groups == outChannels && groups > 1 }
+    /// Whether `conv` runs a GEMM (im2col or pointwise) rather than a direct or depthwise kernel.
+    var usesGEMM: Bool { !usesDirectKernel && !isDepthwise }
 
     /// Applies reflect/replicate padding (and zero padding too when `explicitZeros`); returns the input to
     /// convolve and its geometry. Padding the input once is cheaper than bounds checks on every tap.
@@ -90,6 +92,7 @@ func convForward(_ x: Tensor, weight: Tensor, options: ConvOptions, epilogue: Co
     let cg = cin / G, mg = cout / G, P = geo.outputVolume, S = geo.inputVolume
     let K = cg * geo.kernelVolume
     let cgeo = geo.cGeometry(channels: cg)
+    if let y = firstLayerForward(xin, weight: weight, plan: plan, geometry: cgeo, epilogue: epilogue) { return y }
     return Tensor(shape: plan.outputShape) { out in
         let o = out.baseAddress!
         xin.withUnsafeBufferPointer { xb in weight.withUnsafeBufferPointer { wb in epilogue.withPointers { tail in
@@ -144,6 +147,47 @@ func convForward(_ x: Tensor, weight: Tensor, options: ConvOptions, epilogue: Co
                 tail.apply(o, sample: n, channels: c0..<(c0 + mc), positions: p0..<p1, planeSize: P, outChannels: cout)
             }
         } } }
+    }
+}
+
+/// First layers (few input channels, many filters, e.g. ResNet's 7×7/2 stem): a direct kernel over output
+/// rows with the input rows read in place, instead of packing 147-row patches per 32 outputs for a GEMM.
+/// Stride 2 along the width splits each input row into even and odd columns first. Nil when it does not apply.
+private func firstLayerForward(_ x: Tensor, weight: Tensor, plan: ConvPlan, geometry: ck_conv_geom,
+                               epilogue: ConvEpilogue) -> Tensor? {
+    var g = geometry
+    let K = Int(g.c * g.kh * g.kw), M = plan.outChannels
+    guard plan.usesGEMM, plan.groups == 1, plan.geometry.rank == 2, K <= 256, M > 16, g.sw <= 2, g.iw <= 4096 else { return nil }
+    g.split_even_odd = g.sw == 2 ? 1 : 0
+    guard ck_direct_rows_supported(&g) != 0 else { return nil }
+    var xin = x
+    if g.sw == 2 { splitEvenOdd(&xin) }
+    let N = plan.batch, OH = Int(g.oh), P = Int(g.oh * g.ow), S = x.count / Swift.max(N, 1)
+    let rowsPerTask = Swift.max(1, OH * N / (4 * Parallel.threads))
+    let parts = (OH + rowsPerTask - 1) / rowsPerTask
+    return Tensor(shape: plan.outputShape) { out in
+        xin.withUnsafeBufferPointer { xb in weight.withUnsafeBufferPointer { wb in epilogue.withPointers { tail in
+            Parallel.forEach(N * parts) { t in
+                let n = t / parts, y0 = (t % parts) * rowsPerTask, y1 = Swift.min(OH, y0 + rowsPerTask)
+                withUnsafePointer(to: g) { gp in
+                    ck_direct_rows_forward(gp, Int32(M), wb.baseAddress, xb.baseAddress! + n * S, Int32(y0), Int32(y1),
+                                           out.baseAddress! + n * M * P)
+                }
+                tail.apply(out.baseAddress!, sample: n, channels: 0..<M, positions: (y0 * Int(g.ow))..<(y1 * Int(g.ow)),
+                           planeSize: P, outChannels: M)
+            }
+        } } }
+    }
+}
+
+/// Rearranges each row (last axis) into its even elements followed by its odd ones, in place
+/// (`ck_split_even_odd`; a padded input is a fresh tensor, so this allocates nothing).
+func splitEvenOdd(_ x: inout Tensor) {
+    let w = x.shape.last!, rows = x.count / w
+    x.withUnsafeMutableBufferPointer { xb in
+        Parallel.forRanges(rows, minChunk: 256) { r in
+            ck_split_even_odd(xb.baseAddress! + r.lowerBound * w, r.count, Int32(w))
+        }
     }
 }
 
