@@ -1,7 +1,5 @@
 // Run-time choice of the kernel family, and the per-thread scratch buffers.
 #include "ck_internal.h"
-#include <stdatomic.h>
-#include <sys/mman.h>
 
 static int g_isa = -1;   // resolved on first use; benign race: every thread computes the same value
 
@@ -46,25 +44,14 @@ void ck_conv_gemm(const ck_conv_geom *g, int M, const float *W, ptrdiff_t ldw, c
 
 #define CK_SLOTS 6
 static _Thread_local float *tl_buf[CK_SLOTS];
-static _Thread_local void *tl_map[CK_SLOTS];
-static _Thread_local size_t tl_cap[CK_SLOTS], tl_len[CK_SLOTS];
+static _Thread_local size_t tl_cap[CK_SLOTS];
 
-/// Workspaces are mapped outside the heap, each starting at its own offset into its first page
-/// (slot·1088 bytes + 64·thread colour). Heap-allocated workspaces made the addresses of later tensors, and
-/// with them 4 KiB-aliasing between packed panels and their sources, depend on which kernels ran first:
-/// measured, the same ResNet-18 layers ran up to 15 % slower after one kernel had allocated scratch.
 float *ck_workspace(int slot, size_t nfloats) {
     if (tl_cap[slot] < nfloats) {
-        static _Atomic int colours;
-        static _Thread_local int colour = -1;
-        if (colour < 0) colour = atomic_fetch_add(&colours, 1) % 8;
-        if (tl_map[slot]) munmap(tl_map[slot], tl_len[slot]);
-        size_t offset = (size_t)slot * 1088 + (size_t)colour * 64;
-        size_t len = (offset + nfloats * sizeof(float) + 4095) & ~(size_t)4095;
-        void *m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-        if (m == MAP_FAILED) abort();   // out of memory: nothing sensible to return to a kernel
-        tl_map[slot] = m; tl_len[slot] = len;
-        tl_buf[slot] = (float *)((char *)m + offset);
+        free(tl_buf[slot]);
+        size_t bytes = (nfloats * sizeof(float) + 63) & ~(size_t)63;
+        tl_buf[slot] = aligned_alloc(64, bytes);
+        if (!tl_buf[slot]) abort();   // out of memory: nothing sensible to return to a kernel
         tl_cap[slot] = nfloats;
     }
     return tl_buf[slot];
