@@ -7,7 +7,7 @@ public final class BasicConv2d: Module, UnaryLayer {
         conv = Conv2D(cin, cout, kernel: kernel, stride: stride, padding: .symmetric(padding), bias: false)
         bn = BatchNorm(cout, epsilon: 0.001)
     }
-    public func callAsFunction(_ x: Variable) -> Variable { bn(conv(x)).relu() }
+    public func callAsFunction(_ x: Variable) -> Variable { conv.fused(x, norm: bn, activation: .relu) }
 }
 
 /// An inception module: 1×1, 1×1→3×3, 1×1→"5×5" and pool→1×1 branches concatenated along channels.
