@@ -9,6 +9,7 @@
 #define CK_UKR_PARTIAL 1   // the micro-kernel stores ragged tiles itself
 
 #pragma clang attribute push(__attribute__((target("avx512f,avx512vl,avx512bw,avx512dq,avx2,fma"))), apply_to = function)
+#include "ck_avx512_transpose.h"
 
 // Written out register by register (generated once by hand-rolled unrolling): compilers spill
 // accumulator arrays to the stack instead of keeping 24 zmm registers live.
@@ -109,42 +110,9 @@ static inline void copy_run_stride2_avx512(float *dst, const float *src, int len
 }
 #define CK_COPY_RUN_STRIDE2(dst, src, len) copy_run_stride2_avx512(dst, src, len)
 
-/// Transposes 16 vectors in place: afterwards r[k] holds element k of the 16 input vectors.
-static inline void transpose16_avx512(__m512 r[16]) {
-    __m512 t[16];
-    for (int i = 0; i < 8; i++) { t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]); t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]); }
-    for (int i = 0; i < 4; i++) {
-        r[4 * i] = _mm512_shuffle_ps(t[4 * i], t[4 * i + 2], _MM_SHUFFLE(1, 0, 1, 0));
-        r[4 * i + 1] = _mm512_shuffle_ps(t[4 * i], t[4 * i + 2], _MM_SHUFFLE(3, 2, 3, 2));
-        r[4 * i + 2] = _mm512_shuffle_ps(t[4 * i + 1], t[4 * i + 3], _MM_SHUFFLE(1, 0, 1, 0));
-        r[4 * i + 3] = _mm512_shuffle_ps(t[4 * i + 1], t[4 * i + 3], _MM_SHUFFLE(3, 2, 3, 2));
-    }
-    // r[4i + j] now holds, in 128-bit lane L, column 4L + j of rows 4i … 4i + 3.
-    __m512 out[16];
-    for (int j = 0; j < 4; j++) {
-        __m512 x0 = _mm512_shuffle_f32x4(r[j], r[4 + j], 0x88), x1 = _mm512_shuffle_f32x4(r[j], r[4 + j], 0xDD);
-        __m512 y0 = _mm512_shuffle_f32x4(r[8 + j], r[12 + j], 0x88), y1 = _mm512_shuffle_f32x4(r[8 + j], r[12 + j], 0xDD);
-        out[j] = _mm512_shuffle_f32x4(x0, y0, 0x88);
-        out[8 + j] = _mm512_shuffle_f32x4(x0, y0, 0xDD);
-        out[4 + j] = _mm512_shuffle_f32x4(x1, y1, 0x88);
-        out[12 + j] = _mm512_shuffle_f32x4(x1, y1, 0xDD);
-    }
-    for (int k = 0; k < 16; k++) r[k] = out[k];
-}
-
-/// Packs one full 12-row panel of a row-major A: 16 columns at a time by register transposes, writing
-/// dst[k·12 + i] = src[i·rsa + k].
+/// Packs one full 12-row panel of a row-major A: dst[k·12 + i] = src[i·rsa + k].
 static inline void pack_a_panel_avx512(const float *src, ptrdiff_t rsa, int kc, float *dst) {
-    int k0 = 0;
-    for (; k0 + 16 <= kc; k0 += 16) {
-        __m512 r[16];
-        for (int i = 0; i < 12; i++) r[i] = _mm512_loadu_ps(src + (ptrdiff_t)i * rsa + k0);
-        for (int i = 12; i < 16; i++) r[i] = _mm512_setzero_ps();
-        transpose16_avx512(r);
-        for (int k = 0; k < 16; k++) _mm512_mask_storeu_ps(dst + (ptrdiff_t)(k0 + k) * 12, (__mmask16)0x0FFF, r[k]);
-    }
-    for (; k0 < kc; k0++)
-        for (int i = 0; i < 12; i++) dst[(ptrdiff_t)k0 * 12 + i] = src[(ptrdiff_t)i * rsa + k0];
+    transpose_rows_avx512(src, rsa, 12, kc, dst, 12);
 }
 #define CK_PACK_A_PANEL(src, rsa, kc, dst) pack_a_panel_avx512(src, rsa, kc, dst)
 

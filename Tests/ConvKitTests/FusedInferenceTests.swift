@@ -15,13 +15,16 @@ final class FusedInferenceTests: XCTestCase {
         return bn
     }
 
-    /// (conv, input shape): Winograd, strided im2col GEMM, direct (few filters), depthwise, pointwise.
+    /// (conv, input shape): Winograd, strided im2col GEMM, direct (few filters), depthwise, pointwise, small map,
+    /// first layer.
     private func cases(_ rng: inout SeededGenerator) -> [(String, Conv, [Int])] {
         [("winograd", Conv2D(16, 24, kernel: 3, padding: .symmetric(1), bias: false), [2, 16, 18, 17]),
          ("gemm stride 2", Conv2D(8, 40, kernel: 3, stride: 2, padding: .symmetric(1)), [1, 8, 15, 16]),
          ("direct", Conv2D(3, 6, kernel: 5, padding: .symmetric(2)), [3, 3, 12, 12]),
          ("depthwise", DepthwiseConv2D(12, kernel: 3, stride: 1, padding: .symmetric(1), bias: false), [2, 12, 9, 11]),
-         ("pointwise", Conv2D(20, 36, kernel: 1, bias: false), [1, 20, 7, 9])]
+         ("pointwise", Conv2D(20, 36, kernel: 1, bias: false), [1, 20, 7, 9]),
+         ("small map, channels in lanes", Conv2D(64, 70, kernel: 3, padding: .symmetric(1)), [2, 64, 7, 7]),
+         ("first layer", Conv2D(3, 20, kernel: 7, stride: 2, padding: .symmetric(3), bias: false), [1, 3, 30, 44])]
     }
 
     func testFusedEqualsLayerByLayerOnEveryPath() {

@@ -65,6 +65,13 @@ void ck_split_even_odd(float *x, long rows, int w);
 int ck_direct_rows_supported(const ck_conv_geom *g);
 void ck_direct_rows_forward(const ck_conv_geom *g, int M, const float *W, const float *x, int y0, int y1, float *out);
 
+/// Convolution with output channels in vector lanes for small maps (7 positions × 32 channels per
+/// micro-tile): output channels [m0, m1) of out [M, oh, ow] = clamp(conv + bias + res, lo, hi) (bias, res may
+/// be NULL). 2-D, pre-padded input, ow a multiple of 7, AVX-512: call when ck_conv_cl_supported(g).
+int ck_conv_cl_supported(const ck_conv_geom *g);
+void ck_conv_cl_forward(const ck_conv_geom *g, const float *W, const float *x, int m0, int m1, const float *bias,
+                        const float *res, float lo, float hi, float *out);
+
 /// Direct convolution for few filters (no im2col, no packing); the input must be pre-padded (g has zero
 /// padding). Forward accumulates: out [M, od, oh, ow] += W [M, K] ⊛ x. Weight gradient accumulates:
 /// dW [M, K] += dy [M, od, oh, ow] ⋆ x.

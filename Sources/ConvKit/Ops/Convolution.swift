@@ -93,6 +93,7 @@ func convForward(_ x: Tensor, weight: Tensor, options: ConvOptions, epilogue: Co
     let K = cg * geo.kernelVolume
     let cgeo = geo.cGeometry(channels: cg)
     if let y = firstLayerForward(xin, weight: weight, plan: plan, geometry: cgeo, epilogue: epilogue) { return y }
+    if let y = smallMapForward(xin, weight: weight, plan: plan, geometry: cgeo, epilogue: epilogue) { return y }
     return Tensor(shape: plan.outputShape) { out in
         let o = out.baseAddress!
         xin.withUnsafeBufferPointer { xb in weight.withUnsafeBufferPointer { wb in epilogue.withPointers { tail in
@@ -178,6 +179,29 @@ private func firstLayerForward(_ x: Tensor, weight: Tensor, plan: ConvPlan, geom
                 }
                 tail.apply(out.baseAddress!, sample: n, channels: 0..<M, positions: (y0 * Int(g.ow))..<(y1 * Int(g.ow)),
                            planeSize: P, outChannels: M)
+            }
+        } } }
+    }
+}
+
+/// Small output maps with many channels (ResNet's 7×7 layer4 at batch 1): output channels in vector lanes
+/// (`ck_conv_cl_forward`), since 49 positions fill only 49 of the im2col GEMM's 64 columns. Nil when it does
+/// not apply. Tasks split the output channels into multiples of 32.
+private func smallMapForward(_ x: Tensor, weight: Tensor, plan: ConvPlan, geometry g: ck_conv_geom,
+                             epilogue: ConvEpilogue) -> Tensor? {
+    let K = Int(g.c * g.kh * g.kw), M = plan.outChannels, P = Int(g.oh * g.ow)
+    var g = g
+    guard plan.usesGEMM, plan.groups == 1, plan.geometry.rank == 2, P <= 63, K >= 512, M >= 64,
+          ck_conv_cl_supported(&g) != 0 else { return nil }
+    let N = plan.batch, S = x.count / Swift.max(N, 1)
+    let chunk = ((M + Parallel.threads - 1) / Parallel.threads + 31) / 32 * 32
+    let parts = (M + chunk - 1) / chunk
+    return Tensor(shape: plan.outputShape) { out in
+        x.withUnsafeBufferPointer { xb in weight.withUnsafeBufferPointer { wb in epilogue.withPointers { tail in
+            Parallel.forEach(N * parts) { t in
+                let n = t / parts, m0 = (t % parts) * chunk, m1 = Swift.min(M, m0 + chunk)
+                ck_conv_cl_forward(&g, wb.baseAddress, xb.baseAddress! + n * S, Int32(m0), Int32(m1), tail.bias,
+                                   tail.residual.map { $0 + n * M * P }, tail.lower, tail.upper, out.baseAddress! + n * M * P)
             }
         } } }
     }
