@@ -16,6 +16,8 @@
 #define CL_MR 7
 #define CL_NR 32
 #define CL_KC 512
+/// Largest map handled (positions): patches for one k-block stay in L2 (196 × 512 floats = 392 KiB).
+#define CL_MAX_POSITIONS 196
 
 /// c[7 × 32] (row stride ldc) = a[kc][7] · b[kc][32] (+ c when accumulate).
 static inline __attribute__((always_inline)) void cl_ukr(int kc, const float *a, const float *b, float *c, ptrdiff_t ldc,
@@ -47,7 +49,7 @@ static void cl_pack_patches(const ck_conv_geom *g, const float *x, int k0, int k
     const ptrdiff_t plane = (ptrdiff_t)g->ih * g->iw;
     const int kvol = g->kh * g->kw;
     const __m512i even = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
-    ptrdiff_t base[64];   // start of each panel's run in channel 0 (panels ≤ 64 / 7)
+    ptrdiff_t base[CL_MAX_POSITIONS / CL_MR];   // start of each panel's run in channel 0
     for (int q = 0; q < panels; q++) {
         const int p = q * CL_MR, oy = p / g->ow, ox = p % g->ow;
         base[q] = (ptrdiff_t)oy * g->sh * g->iw + (ptrdiff_t)ox * g->sw;
@@ -107,7 +109,7 @@ static void cl_forward(const ck_conv_geom *g, const float *W, const float *x, in
 int ck_conv_cl_supported(const ck_conv_geom *g) {
 #if CK_X86
     return ck_active_isa() == CK_ISA_AVX512 && g->id == 1 && g->kd == 1 && g->od == 1 && g->pd == 0 && g->ph == 0 &&
-           g->pw == 0 && g->ow % CL_MR == 0;
+           g->pw == 0 && g->ow % CL_MR == 0 && g->oh * g->ow <= CL_MAX_POSITIONS;
 #else
     (void)g;
     return 0;

@@ -54,12 +54,13 @@ final class ConvTests: XCTestCase {
         Case(n: 2, cin: 3, cout: 20, groups: 1, spatial: [5, 150], k: [3, 3], stride: [1, 2], pb: [1, 1], pa: [1, 1], dil: [1, 1]),
         Case(n: 1, cin: 2, cout: 17, groups: 1, spatial: [6, 104], k: [2, 5], stride: [1, 1], pb: [0, 2], pa: [1, 2], dil: [2, 1]),
         Case(n: 1, cin: 1, cout: 30, groups: 1, spatial: [7, 181], k: [4, 3], stride: [2, 2], pb: [1, 0], pa: [2, 1], dil: [1, 1]),
-        // Small maps with channels in vector lanes: 7×7 outputs at strides 1, 2 and 3, a 2×14 map, filters not
-        // a multiple of 32 (a task with 6 of them).
+        // Small maps with channels in vector lanes: 7×7 outputs at strides 1, 2 and 3, a 2×14 map, a 14×14 map
+        // (the largest handled), filters not a multiple of 32 (a task with 6 of them).
         Case(n: 2, cin: 64, cout: 70, groups: 1, spatial: [7, 7], k: [3, 3], stride: [1, 1], pb: [1, 1], pa: [1, 1], dil: [1, 1]),
         Case(n: 1, cin: 60, cout: 64, groups: 1, spatial: [13, 14], k: [3, 3], stride: [2, 2], pb: [1, 1], pa: [1, 1], dil: [1, 1]),
         Case(n: 1, cin: 64, cout: 96, groups: 1, spatial: [9, 21], k: [3, 3], stride: [1, 3], pb: [0, 0], pa: [0, 0], dil: [1, 1]),
         Case(n: 1, cin: 130, cout: 64, groups: 1, spatial: [2, 14], k: [2, 2], stride: [1, 1], pb: [0, 1], pa: [1, 0], dil: [1, 1]),
+        Case(n: 1, cin: 64, cout: 72, groups: 1, spatial: [27, 28], k: [3, 3], stride: [2, 2], pb: [1, 1], pa: [1, 0], dil: [1, 1]),
         // 12 filters: the direct kernel's second chunk of 8 is partial; rows of 19 span two vectors.
         Case(n: 3, cin: 2, cout: 12, groups: 1, spatial: [5, 19], k: [3, 2], stride: [1, 1], pb: [1, 0], pa: [1, 1], dil: [1, 2]),
     ]

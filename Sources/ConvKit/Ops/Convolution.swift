@@ -191,7 +191,7 @@ private func smallMapForward(_ x: Tensor, weight: Tensor, plan: ConvPlan, geomet
                              epilogue: ConvEpilogue) -> Tensor? {
     let K = Int(g.c * g.kh * g.kw), M = plan.outChannels, P = Int(g.oh * g.ow)
     var g = g
-    guard plan.usesGEMM, plan.groups == 1, plan.geometry.rank == 2, P <= 63, K >= 512, M >= 64,
+    guard plan.usesGEMM, plan.groups == 1, plan.geometry.rank == 2, P <= 196, K >= 512, M >= 64,
           ck_conv_cl_supported(&g) != 0 else { return nil }
     let N = plan.batch, S = x.count / Swift.max(N, 1)
     let chunk = ((M + Parallel.threads - 1) / Parallel.threads + 31) / 32 * 32
