@@ -120,7 +120,65 @@ void ck_winograd_weights(const float *w, int M, int C, int m0, int m1, float *U)
     CK_PICK(weights, w, M, C, m0, m1, U)
 }
 
+#if CK_X86
+#include <immintrin.h>
+#define CK_AVX512_TARGET __attribute__((target("avx512f,avx512vl,avx512bw,avx512dq,avx2,fma")))
+
+/// Columns x = 2·t + j (j = 0…3) of tiles t0…t0+n−1 of one input row, as four vectors over the tiles: the even
+/// and odd elements of r[2·t0 …] and of r[2·t0 + 2 …] (loads masked to the 2n + 2 elements the tiles use).
+static inline CK_AVX512_TARGET void tile_columns(const float *r, int n, __m512 c[4]) {
+    const __m512i even = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
+    const __m512i odd = _mm512_set_epi32(31, 29, 27, 25, 23, 21, 19, 17, 15, 13, 11, 9, 7, 5, 3, 1);
+    const int need = 2 * n;   // elements from r[0] (and from r[2]) that the tiles read: 2n
+    const __mmask16 m0 = (__mmask16)(need >= 16 ? 0xFFFF : (1u << need) - 1u);
+    const __mmask16 m1 = (__mmask16)(need >= 32 ? 0xFFFF : need <= 16 ? 0 : (1u << (need - 16)) - 1u);
+    const __m512 a0 = _mm512_maskz_loadu_ps(m0, r), a1 = _mm512_maskz_loadu_ps(m1, r + 16);
+    const __m512 b0 = _mm512_maskz_loadu_ps(m0, r + 2), b1 = _mm512_maskz_loadu_ps(m1, r + 18);
+    c[0] = _mm512_permutex2var_ps(a0, even, a1);
+    c[1] = _mm512_permutex2var_ps(a0, odd, a1);
+    c[2] = _mm512_permutex2var_ps(b0, even, b1);
+    c[3] = _mm512_permutex2var_ps(b0, odd, b1);
+}
+
+/// input_row for AVX-512: 16 tiles at a time (the compiler leaves rows of fewer than 16 tiles — ResNet's 14×14
+/// and 7×7 maps — scalar).
+static inline CK_AVX512_TARGET void input_row_avx512(const float *r0, const float *r1, const float *r2, const float *r3,
+                                                      int tW, float *V, ptrdiff_t plane) {
+    for (int t0 = 0; t0 < tW; t0 += 16) {
+        const int n = tW - t0 < 16 ? tW - t0 : 16;
+        const __mmask16 keep = (__mmask16)(n == 16 ? 0xFFFF : (1u << n) - 1u);
+        __m512 d0[4], d1[4], d2[4], d3[4], t[4][4];
+        tile_columns(r0 + 2 * t0, n, d0); tile_columns(r1 + 2 * t0, n, d1);
+        tile_columns(r2 + 2 * t0, n, d2); tile_columns(r3 + 2 * t0, n, d3);
+        for (int j = 0; j < 4; j++) {
+            t[0][j] = _mm512_sub_ps(d0[j], d2[j]);
+            t[1][j] = _mm512_add_ps(d1[j], d2[j]);
+            t[2][j] = _mm512_sub_ps(d2[j], d1[j]);
+            t[3][j] = _mm512_sub_ps(d1[j], d3[j]);
+        }
+        for (int i = 0; i < 4; i++) {
+            _mm512_mask_storeu_ps(V + (i * 4 + 0) * plane + t0, keep, _mm512_sub_ps(t[i][0], t[i][2]));
+            _mm512_mask_storeu_ps(V + (i * 4 + 1) * plane + t0, keep, _mm512_add_ps(t[i][1], t[i][2]));
+            _mm512_mask_storeu_ps(V + (i * 4 + 2) * plane + t0, keep, _mm512_sub_ps(t[i][2], t[i][1]));
+            _mm512_mask_storeu_ps(V + (i * 4 + 3) * plane + t0, keep, _mm512_sub_ps(t[i][1], t[i][3]));
+        }
+    }
+}
+
+static CK_AVX512_TARGET void input_vec_avx512(const float *x, int C, int H, int W, int tH, int tW, int c0, int c1, float *V) {
+    const ptrdiff_t T = (ptrdiff_t)tH * tW, plane = ck_winograd_plane((ptrdiff_t)C * T);
+    for (int c = c0; c < c1; c++)
+        for (int ty = 0; ty < tH; ty++) {
+            const float *r0 = x + ((ptrdiff_t)c * H + 2 * ty) * W;
+            input_row_avx512(r0, r0 + W, r0 + 2 * W, r0 + 3 * W, tW, V + (ptrdiff_t)c * T + (ptrdiff_t)ty * tW, plane);
+        }
+}
+#endif
+
 void ck_winograd_input(const float *x, int C, int H, int W, int tH, int tW, int c0, int c1, float *V) {
+#if CK_X86
+    if (ck_active_isa() == CK_ISA_AVX512) { input_vec_avx512(x, C, H, W, tH, tW, c0, c1, V); return; }
+#endif
     CK_PICK(input, x, C, H, W, tH, tW, c0, c1, V)
 }
 

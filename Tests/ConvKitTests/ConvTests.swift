@@ -146,7 +146,9 @@ final class WinogradTests: XCTestCase {
         defer { ck_force_isa(CK_ISA_AVX512) }
         for isa in [CK_ISA_GENERIC, CK_ISA_AVX2, CK_ISA_AVX512] {
             ck_force_isa(isa)
-            for (n, c, m, h, w, pb, pa) in [(2, 16, 24, 27, 23, [1, 1], [1, 1]), (2, 32, 16, 34, 19, [0, 2], [1, 0]), (3, 16, 16, 28, 28, [0, 0], [0, 0])] {
+            // Rows of 12, 10, 13, 7 and 33 tiles: partial and full 16-tile vectors of the input transform.
+            for (n, c, m, h, w, pb, pa) in [(2, 16, 24, 27, 23, [1, 1], [1, 1]), (2, 32, 16, 34, 19, [0, 2], [1, 0]), (3, 16, 16, 28, 28, [0, 0], [0, 0]),
+                                            (1, 16, 16, 14, 14, [1, 1], [1, 1]), (1, 16, 16, 12, 66, [1, 1], [1, 1])] {
                 let x = Tensor.uniform([n, c, h, w], low: -1, high: 1, rng: &rng)
                 let wt = Tensor.uniform([m, c, 3, 3], low: -1, high: 1, rng: &rng)
                 let b = Tensor.uniform([m], low: -1, high: 1, rng: &rng)
