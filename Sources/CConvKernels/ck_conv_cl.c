@@ -10,7 +10,7 @@
 #if CK_X86
 #include <immintrin.h>
 
-#pragma clang attribute push(__attribute__((target("avx512f,avx512vl,avx512bw,avx512dq,avx2,fma"))), apply_to = function)
+#pragma clang attribute push(CK_TARGET_AVX512, apply_to = function)
 #include "ck_avx512_transpose.h"
 
 #define CL_MR 7

@@ -86,17 +86,13 @@ static inline __attribute__((always_inline)) void dw_backward_body(const ck_conv
     attr static void dwb_##sfx(const ck_conv_geom *g, const float *x, const float *w, const float *dy, int c0,        \
                                int c1, float *dx, float *dw) { dw_backward_body(g, x, w, dy, c0, c1, dx, dw); }
 
-CK_DW_VARIANT(generic, )
-#if CK_X86
-CK_DW_VARIANT(avx2, __attribute__((target("avx2,fma"))))
-CK_DW_VARIANT(avx512, __attribute__((target("avx512f,avx512vl,avx512bw,avx512dq,avx2,fma"))))
-#endif
+CK_INSTANTIATE(CK_DW_VARIANT)
 
 #if CK_X86
 #include <immintrin.h>
 /// AVX-512, pre-padded input and stride 1 along the width: each 16-wide output segment sums all taps in one
 /// register (k² loads and FMAs, one store) instead of k² passes over the output.
-__attribute__((target("avx512f,avx512vl,avx512bw,avx512dq,avx2,fma")))
+CK_TARGET_AVX512
 static void dwf_avx512_blocked(const ck_conv_geom *g, const float *x, const float *w, const float *bias, int c0, int c1, float *out) {
     const ptrdiff_t iplane = (ptrdiff_t)g->ih * g->iw, ichan = (ptrdiff_t)g->id * iplane;
     const ptrdiff_t oplane = (ptrdiff_t)g->oh * g->ow, ochan = (ptrdiff_t)g->od * oplane;
@@ -142,7 +138,7 @@ void ck_depthwise_forward(const ck_conv_geom *g, const float *x, const float *w,
 #if CK_X86
 /// AVX-512 weight gradient on a pre-padded input, stride 1 along the width, ≤ 16 taps: one vector
 /// accumulator per tap; each 16-wide segment of dy is loaded once and met with every shifted input row.
-__attribute__((target("avx512f,avx512vl,avx512bw,avx512dq,avx2,fma")))
+CK_TARGET_AVX512
 static void dwb_avx512_blocked_weights(const ck_conv_geom *g, const float *x, const float *dy, int c0, int c1, float *dw) {
     const ptrdiff_t iplane = (ptrdiff_t)g->ih * g->iw, ichan = (ptrdiff_t)g->id * iplane;
     const ptrdiff_t oplane = (ptrdiff_t)g->oh * g->ow, ochan = (ptrdiff_t)g->od * oplane;

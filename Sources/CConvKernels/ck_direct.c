@@ -81,18 +81,14 @@ static inline __attribute__((always_inline)) void direct_dweight(const ck_conv_g
         direct_dweight(g, M, dy, x, dW);                                                                      \
     }
 
-CK_DIRECT_VARIANT(generic, )
-#if CK_X86
-CK_DIRECT_VARIANT(avx2, __attribute__((target("avx2,fma"))))
-CK_DIRECT_VARIANT(avx512, __attribute__((target("avx512f,avx512vl,avx512bw,avx512dq,avx2,fma"))))
-#endif
+CK_INSTANTIATE(CK_DIRECT_VARIANT)
 
 #if CK_X86
 #include <immintrin.h>
 /// AVX-512, stride 1 along the width: register-blocked like a GEMM micro-kernel without packing.
 /// Filters go in chunks of 8; for each 16-wide segment of an output row, 8 accumulators (one per filter)
 /// sum every tap: one masked load of the shifted input row and 8 FMAs per tap.
-__attribute__((target("avx512f,avx512vl,avx512bw,avx512dq,avx2,fma")))
+CK_TARGET_AVX512
 static void fwd_avx512_blocked(const ck_conv_geom *g, int M, const float *W, const float *x, float *out) {
     const ptrdiff_t iplane = (ptrdiff_t)g->ih * g->iw, ichan = (ptrdiff_t)g->id * iplane;
     const ptrdiff_t oplane = (ptrdiff_t)g->oh * g->ow, ochan = (ptrdiff_t)g->od * oplane;
@@ -142,7 +138,7 @@ static void fwd_avx512_blocked(const ck_conv_geom *g, int M, const float *W, con
 /// AVX-512 weight gradient, stride 1 along the width: for each tap and chunk of 8 filters, 8 vector
 /// accumulators run over every 16-wide output segment (dy for the 8 filters, one shifted input load),
 /// then reduce horizontally.
-__attribute__((target("avx512f,avx512vl,avx512bw,avx512dq,avx2,fma")))
+CK_TARGET_AVX512
 static void dw_avx512_blocked(const ck_conv_geom *g, int M, const float *dy, const float *x, float *dW) {
     const ptrdiff_t iplane = (ptrdiff_t)g->ih * g->iw, ichan = (ptrdiff_t)g->id * iplane;
     const ptrdiff_t oplane = (ptrdiff_t)g->oh * g->ow, ochan = (ptrdiff_t)g->od * oplane;
@@ -183,7 +179,7 @@ static void dw_avx512_blocked(const ck_conv_geom *g, int M, const float *dy, con
 /// One tile of ck_direct_rows_forward: 6 filters × NV 16-wide vectors of one output row, summed over all K
 /// taps in registers (NV is a constant at each call, so the loops unroll and the 24 accumulators stay in
 /// registers). The last vector is loaded and stored under `last`.
-__attribute__((target("avx512f,avx512vl,avx512bw,avx512dq,avx2,fma"))) static inline __attribute__((always_inline))
+CK_TARGET_AVX512 static inline __attribute__((always_inline))
 void rows_tile(const int NV, int K, const float *w6, const float *base, const ptrdiff_t *off, __mmask16 last,
                int mc, float *dst, ptrdiff_t ochan) {
     __m512 acc[6][4];
@@ -210,7 +206,7 @@ void rows_tile(const int NV, int K, const float *w6, const float *base, const pt
 /// AVX-512 direct convolution for first layers (few input channels, any number of filters): output rows
 /// y0..y1-1 of a 2-D convolution, width stride 1 or 2 (2 with rows split into even and odd columns), width
 /// dilation 1, pre-padded input. No patch packing: each tile reads its input rows in place.
-__attribute__((target("avx512f,avx512vl,avx512bw,avx512dq,avx2,fma")))
+CK_TARGET_AVX512
 static void rows_forward_avx512(const ck_conv_geom *g, int M, const float *W, const float *x, int y0, int y1, float *out) {
     const ptrdiff_t iplane = (ptrdiff_t)g->ih * g->iw, ochan = (ptrdiff_t)g->oh * g->ow;
     const int kvol = g->kh * g->kw, K = g->c * kvol, ow = g->ow, half = (g->iw + 1) / 2;

@@ -33,11 +33,7 @@ static inline __attribute__((always_inline)) void epilogue(float *y, int rows, i
     attr static void epilogue_##sfx(float *y, int rows, int cols, ptrdiff_t ldy, const float *bias, const float *res, \
                                      ptrdiff_t ldr, float lo, float hi) { epilogue(y, rows, cols, ldy, bias, res, ldr, lo, hi); }
 
-CK_ELEMENTWISE_VARIANT(generic, )
-#if CK_X86
-CK_ELEMENTWISE_VARIANT(avx2, __attribute__((target("avx2,fma"))))
-CK_ELEMENTWISE_VARIANT(avx512, __attribute__((target("avx512f,avx512vl,avx512bw,avx512dq,avx2,fma"))))
-#endif
+CK_INSTANTIATE(CK_ELEMENTWISE_VARIANT)
 
 void ck_relu_forward(const float *x, float *y, size_t n) { CK_PICK(relu_fwd, x, y, n) }
 void ck_relu_backward(const float *x, const float *dy, float *dx, size_t n) { CK_PICK(relu_bwd, x, dy, dx, n) }

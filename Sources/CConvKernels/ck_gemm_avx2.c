@@ -7,7 +7,7 @@
 #define CK_NR 16
 #define CK_FN(name) name##_avx2
 
-#pragma clang attribute push(__attribute__((target("avx2,fma"))), apply_to = function)
+#pragma clang attribute push(CK_TARGET_AVX2, apply_to = function)
 
 // Accumulators as named variables so they stay in registers.
 static void ukr_avx2(int kc, const float *a, const float *b, float *c, ptrdiff_t ldc, float beta) {

@@ -8,7 +8,7 @@
 #define CK_FN(name) name##_avx512
 #define CK_UKR_PARTIAL 1   // the micro-kernel stores ragged tiles itself
 
-#pragma clang attribute push(__attribute__((target("avx512f,avx512vl,avx512bw,avx512dq,avx2,fma"))), apply_to = function)
+#pragma clang attribute push(CK_TARGET_AVX512, apply_to = function)
 #include "ck_avx512_transpose.h"
 
 // Written out register by register (generated once by hand-rolled unrolling): compilers spill

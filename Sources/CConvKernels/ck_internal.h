@@ -29,6 +29,18 @@ float *ck_workspace(int slot, size_t nfloats);
 #define CK_PICK(name, ...) { name##_generic(__VA_ARGS__); return; }
 #endif
 
+/// Target attributes of the x86-64 kernel families (AVX-512 implies the AVX2 subset the bodies may use).
+#define CK_TARGET_AVX2 __attribute__((target("avx2,fma")))
+#define CK_TARGET_AVX512 __attribute__((target("avx512f,avx512vl,avx512bw,avx512dq,avx2,fma")))
+
+/// Instantiates VARIANT(suffix, attribute) once per kernel family this build has: a file writes its bodies
+/// once (always_inline) and its wrappers in one macro, then `CK_INSTANTIATE(ITS_VARIANT)`.
+#if CK_X86
+#define CK_INSTANTIATE(VARIANT) VARIANT(generic, ) VARIANT(avx2, CK_TARGET_AVX2) VARIANT(avx512, CK_TARGET_AVX512)
+#else
+#define CK_INSTANTIATE(VARIANT) VARIANT(generic, )
+#endif
+
 #define CK_DECLARE_ISA(sfx) \
     void ck_sgemm_##sfx(int, int, int, float, const float *, ptrdiff_t, ptrdiff_t, const float *, ptrdiff_t, \
                         ptrdiff_t, float, float *, ptrdiff_t); \

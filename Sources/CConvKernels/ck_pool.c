@@ -61,11 +61,7 @@ static inline __attribute__((always_inline)) void maxpool_separable(const ck_con
     attr static void maxpool_separable_##sfx(const ck_conv_geom *g, const float *x, int c0, int c1, float *out) { \
         maxpool_separable(g, x, c0, c1, out);                                                                    \
     }
-CK_POOL_VARIANT(generic, )
-#if CK_X86
-CK_POOL_VARIANT(avx2, __attribute__((target("avx2,fma"))))
-CK_POOL_VARIANT(avx512, __attribute__((target("avx512f,avx512vl,avx512bw,avx512dq,avx2,fma"))))
-#endif
+CK_INSTANTIATE(CK_POOL_VARIANT)
 
 void ck_maxpool_forward(const ck_conv_geom *g, const float *x, int c0, int c1, float *out, int32_t *argmax) {
     const ptrdiff_t iplane = (ptrdiff_t)g->id * g->ih * g->iw, oplane = (ptrdiff_t)g->od * g->oh * g->ow;

@@ -110,11 +110,7 @@ static inline __attribute__((always_inline)) void output_body(const float *Mx, i
         output_body(Mx, M, tH, tW, OH, OW, m0, m1, bias, out);                                                   \
     }
 
-CK_WINOGRAD_VARIANT(generic, )
-#if CK_X86
-CK_WINOGRAD_VARIANT(avx2, __attribute__((target("avx2,fma"))))
-CK_WINOGRAD_VARIANT(avx512, __attribute__((target("avx512f,avx512vl,avx512bw,avx512dq,avx2,fma"))))
-#endif
+CK_INSTANTIATE(CK_WINOGRAD_VARIANT)
 
 void ck_winograd_weights(const float *w, int M, int C, int m0, int m1, float *U) {
     CK_PICK(weights, w, M, C, m0, m1, U)
@@ -122,11 +118,10 @@ void ck_winograd_weights(const float *w, int M, int C, int m0, int m1, float *U)
 
 #if CK_X86
 #include <immintrin.h>
-#define CK_AVX512_TARGET __attribute__((target("avx512f,avx512vl,avx512bw,avx512dq,avx2,fma")))
 
 /// Columns x = 2·t + j (j = 0…3) of tiles t0…t0+n−1 of one input row, as four vectors over the tiles: the even
 /// and odd elements of r[2·t0 …] and of r[2·t0 + 2 …] (loads masked to the 2n + 2 elements the tiles use).
-static inline CK_AVX512_TARGET void tile_columns(const float *r, int n, __m512 c[4]) {
+static inline CK_TARGET_AVX512 void tile_columns(const float *r, int n, __m512 c[4]) {
     const __m512i even = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
     const __m512i odd = _mm512_set_epi32(31, 29, 27, 25, 23, 21, 19, 17, 15, 13, 11, 9, 7, 5, 3, 1);
     const int need = 2 * n;   // elements from r[0] (and from r[2]) that the tiles read: 2n
@@ -142,7 +137,7 @@ static inline CK_AVX512_TARGET void tile_columns(const float *r, int n, __m512 c
 
 /// input_row for AVX-512: 16 tiles at a time (the compiler leaves rows of fewer than 16 tiles — ResNet's 14×14
 /// and 7×7 maps — scalar).
-static inline CK_AVX512_TARGET void input_row_avx512(const float *r0, const float *r1, const float *r2, const float *r3,
+static inline CK_TARGET_AVX512 void input_row_avx512(const float *r0, const float *r1, const float *r2, const float *r3,
                                                       int tW, float *V, ptrdiff_t plane) {
     for (int t0 = 0; t0 < tW; t0 += 16) {
         const int n = tW - t0 < 16 ? tW - t0 : 16;
@@ -165,7 +160,7 @@ static inline CK_AVX512_TARGET void input_row_avx512(const float *r0, const floa
     }
 }
 
-static CK_AVX512_TARGET void input_vec_avx512(const float *x, int C, int H, int W, int tH, int tW, int c0, int c1, float *V) {
+static CK_TARGET_AVX512 void input_vec_avx512(const float *x, int C, int H, int W, int tH, int tW, int c0, int c1, float *V) {
     const ptrdiff_t T = (ptrdiff_t)tH * tW, plane = ck_winograd_plane((ptrdiff_t)C * T);
     for (int c = c0; c < c1; c++)
         for (int ty = 0; ty < tH; ty++) {
