@@ -7,6 +7,7 @@ let package = Package(
         .library(name: "ConvKit", targets: ["ConvKit"]),
         .library(name: "ConvKitData", targets: ["ConvKitData"]),
         .library(name: "ConvKitModels", targets: ["ConvKitModels"]),
+        .library(name: "ConvKitVision", targets: ["ConvKitVision"]),
         .executable(name: "convkit", targets: ["convkit"]),
     ],
     dependencies: [
@@ -19,13 +20,16 @@ let package = Package(
         .target(name: "ConvKit", dependencies: ["CConvKernels", "CZlib"]),
         .target(name: "ConvKitData", dependencies: ["ConvKit"]),
         .target(name: "ConvKitModels", dependencies: ["ConvKit"]),
+        // Detection (boxes, NMS, anchors, YOLO, COCO evaluation, datasets) and the other vision tasks.
+        .target(name: "ConvKitVision", dependencies: ["ConvKit", "ConvKitData", "ConvKitModels", "CConvKernels"]),
         .executableTarget(name: "convkit", dependencies: [
-            "ConvKit", "ConvKitData", "ConvKitModels",
+            "ConvKit", "ConvKitData", "ConvKitModels", "ConvKitVision",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "ConvKitTests", dependencies: ["ConvKit"], exclude: ["Golden"]),
         .testTarget(name: "ConvKitDataTests", dependencies: ["ConvKitData"], exclude: ["Fixtures"]),
         .testTarget(name: "CommandLineTests", dependencies: ["convkit"]),
         .testTarget(name: "ConvKitModelsTests", dependencies: ["ConvKitModels"]),
+        .testTarget(name: "ConvKitVisionTests", dependencies: ["ConvKitVision"], exclude: ["Golden"]),
     ]
 )

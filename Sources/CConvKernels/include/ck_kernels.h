@@ -142,6 +142,16 @@ typedef void (*ck_task_fn)(void *ctx, long i);
 /// returns when all are done. Returns 0 without running anything when the pool is busy (a loop on another
 /// thread, or a nested loop from inside a task): the caller then runs the loop some other way.
 int ck_parallel_run(long count, int threads, ck_task_fn fn, void *ctx);
+/// Rows r0..<r1 of the IoU matrix out[n][m] of boxes a (xyxy, row-major [n,4]) against m boxes given as planes
+/// x1, y1, x2, y2 and area = (x2 − x1)(y2 − y1); torchvision's box_iou arithmetic (IoU = inter / (a + b − inter)).
+void ck_box_iou_rows(const float *a, int r0, int r1, const float *bx1, const float *by1, const float *bx2,
+                     const float *by2, const float *barea, int m, float *out);
+/// Greedy non-max suppression of n boxes already in priority order (planes x1, y1, x2, y2, area): keep[i] = 1
+/// unless a kept box before i has IoU > thr with it (torchvision's nms arithmetic). A spatial grid of kept boxes
+/// makes sparse scenes O(n); thresholds < 0 or non-finite coordinates use the O(n²) definition.
+/// Returns 0, or −1 when memory ran out (keep is then undefined).
+int ck_nms_sorted(const float *x1, const float *y1, const float *x2, const float *y2, const float *area, int n,
+                  double thr, uint8_t *keep);
 /// A process-wide counter (atomic): a fresh value each call, never 0. Versions of parameters and buffers.
 uint64_t ck_next_version(void);
 
