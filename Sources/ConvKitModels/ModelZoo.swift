@@ -16,6 +16,7 @@ public enum ModelZoo {
             if name == "alexnet" { return 63...4096 }
             if name.hasPrefix("vgg") { return 32...4096 }
             if name == "googlenet" { return 31...4096 }
+            if name.hasPrefix("yolo") { return 16...4096 }
             return 1...4096
         }
 
@@ -46,6 +47,9 @@ public enum ModelZoo {
         Entry(name: "googlenet", summary: "GoogLeNet / Inception v1", inputShape: [3, 224, 224]) { GoogLeNet(classes: $0, inputChannels: $1) },
         Entry(name: "mobilenet_v1", summary: "MobileNet v1 (depthwise separable)", inputShape: [3, 224, 224]) { MobileNetV1(classes: $0, inputChannels: $1) },
         Entry(name: "mobilenet_v2", summary: "MobileNet v2 (inverted residuals)", inputShape: [3, 224, 224]) { MobileNetV2(classes: $0, inputChannels: $1) },
+        Entry(name: "yolo_tiny", summary: "YOLO v2-style detector, 5 anchors, stride 16 (output B·(5+C)×H/16×W/16)", inputShape: [1, 128, 128]) {
+            YOLOTiny(classes: $0, inputChannels: $1)
+        },
     ]
 
     public static var names: [String] { entries.map(\.name) }

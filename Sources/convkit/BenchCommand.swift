@@ -1,6 +1,7 @@
 import ArgumentParser
 import ConvKit
 import ConvKitModels
+import ConvKitVision
 import Foundation
 
 /// `convkit bench`: medians of SGEMM, conv2d forward / forward+backward and max-pool timings.
@@ -33,9 +34,9 @@ struct BenchCommand: ParsableCommand {
             return
         }
         let cases = try shapes.map(BenchShapes.load(path:)) ?? .standard
-        let report = KernelBenchmark.run(cases, seconds: seconds, forwardOnly: forwardOnly) { line in
-            if !json { FileHandle.standardError.write((line + "\n").data(using: .utf8)!) }
-        }
+        let progress: (String) -> Void = { line in if !json { FileHandle.standardError.write((line + "\n").data(using: .utf8)!) } }
+        var report = KernelBenchmark.run(cases, seconds: seconds, forwardOnly: forwardOnly, progress: progress)
+        report.nms = NMSBenchmark.run(cases.nms ?? [], seconds: seconds, progress: progress)
         if json {
             print(report.jsonString())
         } else {

@@ -12,7 +12,7 @@ struct ModelBenchmark: Encodable {
     var train_step_ms: Double?
 
     static func run(_ name: String, batch: Int, train: Bool, seconds: Double) throws -> ModelBenchmark {
-        let (net, entry) = try ModelZoo.make(name, classes: name.hasPrefix("lenet") ? 10 : 1000)
+        let (net, entry) = try ModelZoo.make(name, classes: name.hasPrefix("lenet") || name.hasPrefix("yolo") ? 10 : 1000)
         var rng = SeededGenerator(seed: 0)
         let x = Tensor.normal([batch] + entry.inputShape, rng: &rng)
         net.eval()
@@ -24,7 +24,9 @@ struct ModelBenchmark: Encodable {
             let labels = (0..<batch).map { $0 % 10 }
             step = medianMilliseconds(seconds: seconds) {
                 opt.zeroGrad()
-                Loss.crossEntropy(net(Variable(x)), labels: labels).backward()
+                let y = net(Variable(x))
+                // Classifiers: cross-entropy; dense outputs (a detector's grid): the mean square, same backward work.
+                (y.shape.count == 2 ? Loss.crossEntropy(y, labels: labels) : y.squared().mean()).backward()
                 opt.step()
             }
         }

@@ -25,12 +25,15 @@ struct TrainCommand: ParsableCommand {
         commandName: "train",
         abstract: "Train a model (default: LeNet-5 on the bundled MNIST-5k) and write a checkpoint and a report.")
 
-    @Option(help: "Model name (see `convkit models`).") var model = "lenet5"
-    @Option(help: "Dataset folder in MNIST's IDX layout (default: the bundled Data/mnist5k).") var data: String?
-    @Option(help: "Epochs (1…10000).") var epochs = 40
-    @Option(name: .customLong("batch-size"), help: "Mini-batch size (1…65536).") var batchSize = 64
+    enum Task: String, ExpressibleByArgument, CaseIterable { case classify, detect }
+
+    @Option(help: "What to train: classify (default) or detect (a YOLO detector).") var task = Task.classify
+    @Option(help: "Model name (see `convkit models`; default lenet5, yolo_tiny for detect).") var model: String?
+    @Option(help: "Dataset folder: MNIST's IDX layout (default: the bundled Data/mnist5k); for detect a YOLO folder (default: the generated digits set).") var data: String?
+    @Option(help: "Epochs (1…10000; default 40, \(DetectionTrainingDefaults.epochs) for detect).") var epochs: Int?
+    @Option(name: .customLong("batch-size"), help: "Mini-batch size (1…65536; default 64, \(DetectionTrainingDefaults.batchSize) for detect).") var batchSize: Int?
     @Option(help: "Optimizer: \(OptimizerChoice.allCases.map(\.rawValue).joined(separator: ", ")).") var optimizer = OptimizerChoice.adam
-    @Option(help: "Learning rate (0 < lr ≤ 10).") var lr: Float = 0.002
+    @Option(help: "Learning rate (0 < lr ≤ 10; default 0.002).") var lr: Float = 0.002
     @Option(help: "Learning-rate schedule: constant, cosine, step (×0.1 every third of the run).") var schedule = "cosine"
     @Option(help: "Comma-separated augmentations (mirror, crop, rotate, shear, shift, zoom, elastic, color; NAME=VALUE to tune) or none.")
     var augment = "rotate=12,shift=0.1,zoom=0.1,shear=0.15"
@@ -40,8 +43,8 @@ struct TrainCommand: ParsableCommand {
     @Flag(help: "End with one JSON line of results.") var json = false
 
     func validate() throws {
-        guard (1...10_000).contains(epochs) else { throw ValidationError("--epochs must be in 1…10000, found \(epochs)") }
-        guard (1...65_536).contains(batchSize) else { throw ValidationError("--batch-size must be in 1…65536, found \(batchSize)") }
+        if let epochs, !(1...10_000).contains(epochs) { throw ValidationError("--epochs must be in 1…10000, found \(epochs)") }
+        if let batchSize, !(1...65_536).contains(batchSize) { throw ValidationError("--batch-size must be in 1…65536, found \(batchSize)") }
         guard lr > 0 && lr <= 10 && lr.isFinite else { throw ValidationError("--lr must be in (0, 10], found \(lr)") }
         guard ["constant", "cosine", "step"].contains(schedule) else {
             throw ValidationError("--schedule must be constant, cosine or step, found \(schedule)")
@@ -50,6 +53,13 @@ struct TrainCommand: ParsableCommand {
 
     func run() throws {
         threadOptions.apply()
+        if task == .detect {
+            try DetectionTraining(model: model ?? "yolo_tiny", data: data, epochs: epochs ?? DetectionTrainingDefaults.epochs,
+                                  batchSize: batchSize ?? DetectionTrainingDefaults.batchSize, optimizer: optimizer, lr: lr,
+                                  schedule: schedule, seed: seed, out: out, json: json).run()
+            return
+        }
+        let epochs = self.epochs ?? 40, batchSize = self.batchSize ?? 64, model = self.model ?? "lenet5"
         let augmentations = try augment.lowercased() == "none" ? [] : augment.split(separator: ",").map { try Augmentation.parse(String($0)) }
         guard let dataDir = data ?? Datasets.bundledDataDirectory().map({ $0 + "/mnist5k" }) else {
             throw ConvKitError.io(path: "Data/mnist5k", reason: "bundled data not found; run from the repository or pass --data DIR")

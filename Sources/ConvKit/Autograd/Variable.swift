@@ -35,7 +35,10 @@ public final class Variable {
         parents = []; backwardFn = nil
     }
 
-    init(_ value: Tensor, parents: [Variable], label: String, backward: @escaping (Tensor) -> [Tensor?]) {
+    /// The result of a custom op: `value` computed from `parents`, and `backward` mapping ∂L/∂value to ∂L/∂parent for
+    /// each parent (nil where a parent needs none). Recorded only when gradients are on and a parent needs one.
+    /// Ops outside this module (fused task losses, RoI pooling) are written this way.
+    public init(_ value: Tensor, parents: [Variable], label: String, backward: @escaping (Tensor) -> [Tensor?]) {
         self.value = value
         self.label = label
         if Tracer.current != nil { receptiveField = ReceptiveField.merge(parents.compactMap(\.receptiveField)) }

@@ -10,9 +10,15 @@ public struct BenchShapes: Codable, Equatable {
         public var groups: Int?
     }
     public struct MaxPool2D: Codable, Equatable { public var n, c, h, w, k, stride: Int }
+    /// Non-max suppression of `boxes` random boxes (torch_nms.py's distribution) at `iou`, with `classes` for batched NMS.
+    public struct NMSCase: Codable, Equatable {
+        public var boxes: Int, iou: Double, classes: Int?
+        public init(boxes: Int, iou: Double, classes: Int?) { self.boxes = boxes; self.iou = iou; self.classes = classes }
+    }
     public var gemm: [Gemm]?
     public var conv2d: [Conv2D]?
     public var maxpool2d: [MaxPool2D]?
+    public var nms: [NMSCase]?
 
     /// Parses a shapes file, throwing an error that names the file and what is wrong.
     public static func load(path: String) throws -> BenchShapes {
@@ -53,6 +59,13 @@ public struct BenchShapes: Codable, Equatable {
                 throw ConvKitError.invalidArgument(name: "\(c.name) geometry in \(path)", expected: "a non-empty output", found: "h \(c.h), k \(c.k), pad \(c.pad)")
             }
         }
+        for c in nms ?? [] {
+            try positive(c.boxes, "nms.boxes")
+            if let k = c.classes { try positive(k, "nms.classes") }
+            guard c.iou.isFinite, (0...1).contains(c.iou) else {
+                throw ConvKitError.invalidArgument(name: "nms.iou in \(path)", expected: "a threshold in [0, 1]", found: "\(c.iou)")
+            }
+        }
         for p in maxpool2d ?? [] {
             for (v, n) in [(p.n, "n"), (p.c, "c"), (p.h, "h"), (p.w, "w"), (p.k, "k"), (p.stride, "stride")] { try positive(v, "maxpool.\(n)") }
         }
@@ -72,7 +85,8 @@ public struct BenchShapes: Codable, Equatable {
             Conv2D(name: "depthwise_c32_112_3x3", n: 1, cin: 32, h: 112, w: 112, cout: 32, k: 3, stride: 1, pad: 1, dilation: 1, groups: 32),
             Conv2D(name: "pointwise_c32to64_112_1x1", n: 1, cin: 32, h: 112, w: 112, cout: 64, k: 1, stride: 1, pad: 0, dilation: 1, groups: 1),
         ],
-        maxpool2d: [MaxPool2D(n: 32, c: 64, h: 56, w: 56, k: 2, stride: 2)])
+        maxpool2d: [MaxPool2D(n: 32, c: 64, h: 56, w: 56, k: 2, stride: 2)],
+        nms: [NMSCase(boxes: 1000, iou: 0.5, classes: 80), NMSCase(boxes: 10000, iou: 0.5, classes: 80)])
 }
 
 /// Median wall time in milliseconds of `body`, after 3 warm-up runs, over at least 7 runs and `seconds`.

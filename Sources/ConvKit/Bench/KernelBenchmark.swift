@@ -10,11 +10,21 @@ public struct KernelBenchmark: Codable {
         public var fwd_ms, fwdbwd_ms: Double
     }
     public struct PoolResult: Codable { public var n, c, h, w, k, stride: Int; public var ms: Double }
+    /// NMS timings (filled in by the command line, where the detection library lives); `kept` is the class-agnostic count.
+    public struct NMSResult: Codable {
+        public var boxes: Int, iou: Double, classes: Int
+        public var nms_ms, batched_ms, box_iou_ms: Double
+        public var kept: Int
+        public init(boxes: Int, iou: Double, classes: Int, nms_ms: Double, batched_ms: Double, box_iou_ms: Double, kept: Int) {
+            self.boxes = boxes; self.iou = iou; self.classes = classes; self.nms_ms = nms_ms; self.batched_ms = batched_ms; self.box_iou_ms = box_iou_ms; self.kept = kept
+        }
+    }
     public var threads: Int
     public var isa: String
     public var gemm: [GemmResult] = []
     public var conv2d: [ConvResult] = []
     public var maxpool2d: [PoolResult] = []
+    public var nms: [NMSResult] = []
 
     /// Times every case; `progress` receives one line per finished case.
     public static func run(_ s: BenchShapes, seconds: Double, forwardOnly: Bool = false, progress: (String) -> Void = { _ in }) -> KernelBenchmark {
@@ -70,6 +80,11 @@ public struct KernelBenchmark: Codable {
         for g in gemm { lines.append(String(format: "| sgemm %d×%d×%d | %.3f (%.0f GFLOP/s) | |", g.m, g.n, g.k, g.ms, g.gflops)) }
         for c in conv2d { lines.append(String(format: "| conv2d %@ | %.3f | %.3f |", c.name, c.fwd_ms, c.fwdbwd_ms)) }
         for p in maxpool2d { lines.append(String(format: "| maxpool2d (%d,%d,%d,%d) %d×%d/%d | %.3f | |", p.n, p.c, p.h, p.w, p.k, p.k, p.stride, p.ms)) }
+        for c in nms {
+            lines.append(String(format: "| nms %d boxes @%.2f (%d kept) | %.3f | |", c.boxes, c.iou, c.kept, c.nms_ms))
+            lines.append(String(format: "| batched nms %d boxes, %d classes | %.3f | |", c.boxes, c.classes, c.batched_ms))
+            lines.append(String(format: "| box_iou 1000 × %d | %.3f | |", c.boxes, c.box_iou_ms))
+        }
         return lines.joined(separator: "\n")
     }
 }
