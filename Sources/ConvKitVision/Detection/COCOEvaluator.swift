@@ -63,8 +63,8 @@ public struct COCOEvaluator {
     /// Per image × category × area range: what the matching decided (pycocotools' `evaluateImg` record).
     struct ImageEval {
         var dtScores: [Double]
-        var dtMatched: [[Bool]]     // [T][D]: matched to ground truth with a non-zero id
-        var dtIgnore: [[Bool]]      // [T][D]
+        var dtMatched: [Bool]       // [T·D]: matched to ground truth with a non-zero id
+        var dtIgnore: [Bool]        // [T·D]
         var gtIgnoreCount: Int      // ground truth that is not ignored
     }
 
@@ -111,19 +111,27 @@ public struct COCOEvaluator {
                 let E = (0..<I).compactMap { evals[(k * A + a) * I + $0] }
                 if E.isEmpty { continue }
                 for (m, md) in maxDetections.enumerated() {
-                    var scores = [Double](), src = [(e: Int, d: Int)]()
-                    for (ei, e) in E.enumerated() { for j in 0..<Swift.min(md, e.dtScores.count) { scores.append(e.dtScores[j]); src.append((ei, j)) } }
-                    let order = scores.indices.sorted { scores[$0] > scores[$1] || (scores[$0] == scores[$1] && $0 < $1) }
                     let npig = E.reduce(0) { $0 + $1.gtIgnoreCount }
                     if npig == 0 { continue }
+                    // The first md detections of every image, merged by score (stable); per threshold a flag each:
+                    // 1 true positive, 2 false positive, 0 ignored.
+                    var scores = [Double](), flags = [[UInt8]](repeating: [], count: T)
+                    for e in E {
+                        let d = Swift.min(md, e.dtScores.count)
+                        scores.append(contentsOf: e.dtScores[0..<d])
+                        for t in 0..<T {
+                            for j in 0..<d { flags[t].append(e.dtIgnore[t * e.dtScores.count + j] ? 0 : (e.dtMatched[t * e.dtScores.count + j] ? 1 : 2)) }
+                        }
+                    }
+                    let order = scores.indices.sorted { scores[$0] > scores[$1] || (scores[$0] == scores[$1] && $0 < $1) }
+                    var rc = [Double](repeating: 0, count: order.count), pr = rc
                     for t in 0..<T {
                         var tp = 0.0, fp = 0.0
-                        var rc = [Double](), pr = [Double]()
-                        rc.reserveCapacity(order.count); pr.reserveCapacity(order.count)
-                        for o in order {
-                            let (ei, j) = src[o]
-                            if E[ei].dtIgnore[t][j] { } else if E[ei].dtMatched[t][j] { tp += 1 } else { fp += 1 }
-                            rc.append(tp / Double(npig)); pr.append(tp / (fp + tp + Double.ulpOfOne))
+                        flags[t].withUnsafeBufferPointer { f in
+                            for (i, o) in order.enumerated() {
+                                if f[o] == 1 { tp += 1 } else if f[o] == 2 { fp += 1 }
+                                rc[i] = tp / Double(npig); pr[i] = tp / (fp + tp + Double.ulpOfOne)
+                            }
                         }
                         recall[((t * K + k) * A + a) * M + m] = rc.last ?? 0
                         if pr.count > 1 { for i in stride(from: pr.count - 1, to: 0, by: -1) where pr[i] > pr[i - 1] { pr[i - 1] = pr[i] } }
@@ -170,7 +178,7 @@ public struct COCOEvaluator {
         let gOrder = gAll.indices.filter { !ignoredAll[$0] } + gAll.indices.filter { ignoredAll[$0] }
         let G = gOrder.count, D = dt.count
         let gtIg = gOrder.map { ignoredAll[$0] }, crowd = gOrder.map { gAll[$0].isCrowd }, gid = gOrder.map { gAll[$0].id }
-        var dtMatched = [[Bool]](repeating: [Bool](repeating: false, count: D), count: iouThresholds.count)
+        var dtMatched = [Bool](repeating: false, count: D * iouThresholds.count)
         var dtIgnore = dtMatched
         let outside = dt.map { !area.contains($0.bbox[2] * $0.bbox[3]) }
         if G > 0 && D > 0 {
@@ -186,13 +194,13 @@ public struct COCOEvaluator {
                         best = v; m = gi
                     }
                     if m == -1 { continue }
-                    dtIgnore[t][di] = gtIg[m]
-                    dtMatched[t][di] = gid[m] != 0
+                    dtIgnore[t * D + di] = gtIg[m]
+                    dtMatched[t * D + di] = gid[m] != 0
                     gtTaken[m] = true
                 }
             }
         }
-        for t in 0..<iouThresholds.count { for di in 0..<D where !dtMatched[t][di] && outside[di] { dtIgnore[t][di] = true } }
+        for t in 0..<iouThresholds.count { for di in 0..<D where !dtMatched[t * D + di] && outside[di] { dtIgnore[t * D + di] = true } }
         return ImageEval(dtScores: dt.map(\.score), dtMatched: dtMatched, dtIgnore: dtIgnore, gtIgnoreCount: gtIg.filter { !$0 }.count)
     }
 

@@ -37,16 +37,16 @@ public struct COCODataset: Equatable {
     /// Reads and validates a COCO instances JSON file: every record's required fields, integer ids, boxes of four
     /// finite numbers with w, h ≥ 0, annotations that name a listed image and category. Errors name the record.
     public static func load(_ path: String) throws -> COCODataset {
-        let root = try JSONFile.object(path)
         let r = JSONRecords(path: path)
+        let root = try r.root(JSON.load(path))
         let images = try r.list(root, "images").enumerated().map { i, v -> Image in
             let o = try r.object(v, "images[\(i)]")
-            return Image(id: try r.int(o, "id", "images[\(i)]"), fileName: (o["file_name"] as? String) ?? "",
+            return Image(id: try r.int(o, "id", "images[\(i)]"), fileName: o["file_name"]?.string ?? "",
                          width: try r.optionalInt(o, "width", "images[\(i)]") ?? 0, height: try r.optionalInt(o, "height", "images[\(i)]") ?? 0)
         }
         let categories = try r.list(root, "categories").enumerated().map { i, v -> Category in
             let o = try r.object(v, "categories[\(i)]")
-            return Category(id: try r.int(o, "id", "categories[\(i)]"), name: (o["name"] as? String) ?? "\(i)")
+            return Category(id: try r.int(o, "id", "categories[\(i)]"), name: o["name"]?.string ?? "\(i)")
         }
         let imageIds = Set(images.map(\.id)), categoryIds = Set(categories.map(\.id))
         guard imageIds.count == images.count else { throw r.error("images", "unique image ids", "duplicates") }
@@ -87,7 +87,7 @@ public struct COCODetection: Equatable {
     /// Reads a COCO results file (a JSON list of detections), each record checked.
     public static func load(_ path: String) throws -> [COCODetection] {
         let r = JSONRecords(path: path)
-        guard let list = try JSONFile.value(path) as? [Any] else { throw r.error("the file", "a JSON list of detections", "another JSON value") }
+        guard let list = try JSON.load(path).array else { throw r.error("the file", "a JSON list of detections", "another JSON value") }
         return try list.enumerated().map { i, v in
             let at = "detection[\(i)]"
             let o = try r.object(v, at)
@@ -104,23 +104,7 @@ public struct COCODetection: Equatable {
     }
 }
 
-/// Reading JSON files with errors that name the file and the record.
-enum JSONFile {
-    static func value(_ path: String) throws -> Any {
-        let data = try AtomicFile.read(path)
-        do { return try JSONSerialization.jsonObject(with: data) } catch {
-            throw ConvKitError.corruptFile(path: path, offset: nil, expected: "valid JSON", found: "a syntax error (\((error as NSError).userInfo["NSDebugDescription"] ?? error))")
-        }
-    }
-
-    static func object(_ path: String) throws -> [String: Any] {
-        guard let o = try value(path) as? [String: Any] else {
-            throw ConvKitError.corruptFile(path: path, offset: nil, expected: "a JSON object", found: "another JSON value")
-        }
-        return o
-    }
-}
-
+/// Reading JSON records with errors that name the file and the record.
 struct JSONRecords {
     let path: String
 
@@ -128,52 +112,54 @@ struct JSONRecords {
         .corruptFile(path: path, offset: nil, expected: "\(at): \(expected)", found: found)
     }
 
-    func list(_ o: [String: Any], _ key: String) throws -> [Any] {
-        guard let v = o[key] else { throw error("key \"\(key)\"", "a list", "no such key") }
-        guard let l = v as? [Any] else { throw error("\"\(key)\"", "a list", "\(type(of: v))") }
-        return l
-    }
-
-    func object(_ v: Any, _ at: String) throws -> [String: Any] {
-        guard let o = v as? [String: Any] else { throw error(at, "an object", "\(v)") }
+    func root(_ v: JSONValue) throws -> [String: JSONValue] {
+        guard let o = v.object else { throw error("the file", "a JSON object", "another JSON value") }
         return o
     }
 
-    func number(_ v: Any) -> Double? {
-        (v as? NSNumber)?.doubleValue
+    func list(_ o: [String: JSONValue], _ key: String) throws -> [JSONValue] {
+        guard let v = o[key] else { throw error("key \"\(key)\"", "a list", "no such key") }
+        guard let l = v.array else { throw error("\"\(key)\"", "a list", "\(v)".prefix(60).description) }
+        return l
     }
 
-    func double(_ o: [String: Any], _ key: String, _ at: String) throws -> Double {
+    func object(_ v: JSONValue, _ at: String) throws -> [String: JSONValue] {
+        guard let o = v.object else { throw error(at, "an object", "\(v)".prefix(60).description) }
+        return o
+    }
+
+    func double(_ o: [String: JSONValue], _ key: String, _ at: String) throws -> Double {
         guard let v = o[key] else { throw error(at, "key \"\(key)\"", "none") }
-        guard let d = number(v) else { throw error("\(at).\(key)", "a number", "\(v)") }
+        if case .bool(let b) = v { return b ? 1 : 0 }
+        guard let d = v.number else { throw error("\(at).\(key)", "a number", "\(v)".prefix(60).description) }
         return d
     }
 
-    func optionalDouble(_ o: [String: Any], _ key: String, _ at: String) throws -> Double? {
-        guard o[key] != nil, !(o[key] is NSNull) else { return nil }
+    func optionalDouble(_ o: [String: JSONValue], _ key: String, _ at: String) throws -> Double? {
+        guard let v = o[key], v != .null else { return nil }
         let d = try double(o, key, at)
         guard d.isFinite else { throw error("\(at).\(key)", "a finite number", "\(d)") }
         return d
     }
 
-    func int(_ o: [String: Any], _ key: String, _ at: String) throws -> Int {
+    func int(_ o: [String: JSONValue], _ key: String, _ at: String) throws -> Int {
         let d = try double(o, key, at)
         guard d.isFinite, d == d.rounded(), Swift.abs(d) < 9e15 else { throw error("\(at).\(key)", "an integer", "\(d)") }
         return Int(d)
     }
 
-    func optionalInt(_ o: [String: Any], _ key: String, _ at: String) throws -> Int? {
-        guard o[key] != nil, !(o[key] is NSNull) else { return nil }
+    func optionalInt(_ o: [String: JSONValue], _ key: String, _ at: String) throws -> Int? {
+        guard let v = o[key], v != .null else { return nil }
         return try int(o, key, at)
     }
 
     /// `bbox`: four finite numbers, w and h ≥ 0.
-    func box(_ o: [String: Any], _ at: String) throws -> [Double] {
+    func box(_ o: [String: JSONValue], _ at: String) throws -> [Double] {
         guard let v = o["bbox"] else { throw error(at, "key \"bbox\"", "none") }
-        guard let l = v as? [Any], l.count == 4 else { throw error("\(at).bbox", "[x, y, w, h]", "\(v)") }
-        let b = l.compactMap(number)
+        guard let l = v.array, l.count == 4 else { throw error("\(at).bbox", "[x, y, w, h]", "\(v)".prefix(80).description) }
+        let b = l.compactMap(\.number)
         guard b.count == 4, b.allSatisfy(\.isFinite), b[2] >= 0, b[3] >= 0 else {
-            throw error("\(at).bbox", "four finite numbers with w, h ≥ 0", "\(l)")
+            throw error("\(at).bbox", "four finite numbers with w, h ≥ 0", "\(b)")
         }
         return b
     }
