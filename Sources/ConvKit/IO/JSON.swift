@@ -106,7 +106,10 @@ public enum JSON {
             let start = i
             if i < b.count && b[i] == UInt8(ascii: "-") { i += 1 }
             func digits() -> Int { let s = i; while i < b.count, b[i] >= 0x30, b[i] <= 0x39 { i += 1 }; return i - s }
-            guard digits() > 0 else { i = start; throw fail("a value") }
+            let intStart = i
+            let intDigits = digits()
+            guard intDigits > 0 else { i = start; throw fail("a value") }
+            guard intDigits == 1 || b[intStart] != 0x30 else { i = intStart; throw fail("no leading zeros") }
             if i < b.count && b[i] == UInt8(ascii: ".") { i += 1; guard digits() > 0 else { throw fail("digits after '.'") } }
             if i < b.count && (b[i] == UInt8(ascii: "e") || b[i] == UInt8(ascii: "E")) {
                 i += 1
