@@ -51,7 +51,7 @@ struct DetectCommand: ParsableCommand {
                 let factor = Swift.max(1, 384 / Swift.max(image.shape[1], image.shape[2]))
                 let labels = (0..<d.count).map { String(format: "%@ %.2f", input.classes[d.classes[$0]], d.scores[$0]) }
                 let drawn = Drawing.detections(on: Drawing.enlarged(image, by: factor), boxes: d.boxes.scaled(x: Float(factor), y: Float(factor)),
-                                               labels: labels, classes: d.classes, scale: Swift.max(1, factor / 2))
+                                               labels: labels, classes: d.classes, scale: Swift.max(1, factor - 1))
                 let stem = ((path as NSString).lastPathComponent as NSString).deletingPathExtension
                 try PNG.save(PNG.Image(tensor: drawn), to: "\(out)/\(stem)_detections.png")
             }

@@ -5,7 +5,7 @@ import ConvKitVision
 import Foundation
 
 enum DetectionTrainingDefaults {
-    static let epochs = 30, batchSize = 32
+    static let epochs = 20, batchSize = 16
 }
 
 /// `convkit train --task detect`: a YOLO detector on a YOLO folder (default: the generated digits set), scored
