@@ -63,4 +63,22 @@ final class COCOEvalTests: XCTestCase {
             XCTAssertThrowsError(try COCODetection.load(p)) { e in XCTAssertTrue("\(e)".contains(needle), "\(e)") }
         }
     }
+
+    func testVOCAveragePrecisionHandComputed() {
+        let gt = COCODataset(images: [.init(id: 1, fileName: "a", width: 100, height: 100), .init(id: 2, fileName: "b", width: 100, height: 100)],
+                             categories: [.init(id: 3, name: "x")],
+                             annotations: [.init(id: 1, imageId: 1, categoryId: 3, bbox: [0, 0, 10, 10]), .init(id: 2, imageId: 2, categoryId: 3, bbox: [50, 50, 10, 10]),
+                                           .init(id: 3, imageId: 2, categoryId: 3, bbox: [0, 0, 20, 20]), .init(id: 4, imageId: 1, categoryId: 3, bbox: [70, 70, 9, 9], isCrowd: true)])
+        let d = [COCODetection(imageId: 1, categoryId: 3, bbox: [0, 0, 10, 10], score: 0.9),      // TP
+                 COCODetection(imageId: 1, categoryId: 3, bbox: [30, 30, 10, 10], score: 0.8),    // FP
+                 COCODetection(imageId: 2, categoryId: 3, bbox: [51, 50, 10, 10], score: 0.7),    // TP
+                 COCODetection(imageId: 1, categoryId: 3, bbox: [0, 1, 10, 10], score: 0.6),      // duplicate: FP
+                 COCODetection(imageId: 1, categoryId: 3, bbox: [70, 70, 9, 9], score: 0.5)]      // on a crowd object: ignored
+        let c = VOCMetrics.evaluate(groundTruth: gt, detections: d)[0]
+        XCTAssertEqual(c.groundTruth, 3)
+        XCTAssertEqual(c.recall, [1.0 / 3, 1.0 / 3, 2.0 / 3, 2.0 / 3])
+        XCTAssertEqual(c.precision, [1, 0.5, 2.0 / 3, 0.5])
+        XCTAssertEqual(c.apArea, 5.0 / 9, accuracy: 1e-12)
+        XCTAssertEqual(c.ap11, 6.0 / 11, accuracy: 1e-12)
+    }
 }

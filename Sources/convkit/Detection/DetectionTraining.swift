@@ -48,9 +48,11 @@ struct DetectionTraining {
                          clusters.anchors.map { String(format: "%.3f×%.3f", $0.w, $0.h) }.joined(separator: " "), clusters.meanIoU).data(using: .utf8)!)
         let progress = ProgressDisplay(epochs: epochs, quiet: false)
         let start = Date()
+        var history = [DetectionTrainer.EpochStats]()
         trainer.fit(train: train, epochs: epochs, batchSize: batchSize, optimizer: opt, schedule: sched, baseLR: lr, seed: seed, translate: 8,
                     progress: { e, b, n, l in progress.batch(e, b, n, l, 0) },
                     epochEnd: { s in
+                        history.append(s)
                         progress.write(String(format: "%@epoch %d/%d  loss %.4f (box %.3f, obj %.3f, noobj %.3f, cls %.3f)  lr %.2e  %.1fs\n",
                                               progress.tty ? "\r\u{1B}[2K" : "", s.epoch + 1, epochs, s.loss, s.parts.coordinate, s.parts.objectness,
                                               s.parts.noObject, s.parts.classification, s.learningRate, s.seconds))
@@ -59,11 +61,13 @@ struct DetectionTraining {
         let checkpoint = out + "/yolo_tiny.safetensors"
         let meta = DetectorInput(shape: inputShape, mean: mean, std: std, classes: train.classNames, anchors: clusters.anchors).metadata
         try Checkpoint.save(net, optimizer: opt, epoch: epochs, metadata: meta, to: checkpoint)
-        let (result, _) = try trainer.evaluate(test)
+        let (result, detections) = try trainer.evaluate(test)
         let wall = Date().timeIntervalSince(start)
         let s = result.summary
-        log.write(String(format: "test AP %.4f, AP50 %.4f, AP75 %.4f, AR100 %.4f; %.1f s training, %.1f s in all; checkpoint %@\n",
-                         s["AP"], s["AP50"], s["AP75"], s["AR100"], trainSeconds, wall, checkpoint).data(using: .utf8)!)
+        let report = try DetectionReport(dataset: URL(fileURLWithPath: dir).lastPathComponent, history: history, result: result, test: test,
+                                         detections: detections).write(to: out)
+        log.write(String(format: "test AP %.4f, AP50 %.4f, AP75 %.4f, AR100 %.4f; %.1f s training, %.1f s in all; checkpoint %@, report %@\n",
+                         s["AP"], s["AP50"], s["AP75"], s["AR100"], trainSeconds, wall, checkpoint, report).data(using: .utf8)!)
         if json {
             var obj: [String: Any] = ["task": "detect", "model": "yolo_tiny", "dataset": URL(fileURLWithPath: dir).lastPathComponent, "epochs": epochs,
                                       "wall_seconds": wall, "train_seconds": trainSeconds, "checkpoint": checkpoint,
