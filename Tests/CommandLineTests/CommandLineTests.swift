@@ -3,25 +3,9 @@ import Foundation
 
 /// End-to-end: runs the built `convkit` binary as a user would and checks its output and exit status.
 final class CommandLineTests: XCTestCase {
-    static let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let repo = CommandLineRunner.repo
 
-    func convkit(_ args: [String]) throws -> (status: Int32, out: String, err: String) {
-        let exe = Bundle.main.bundleURL.deletingLastPathComponent().appendingPathComponent("convkit")
-        let candidates = [exe] + [".build/release/convkit", ".build/debug/convkit"].map { Self.repo.appendingPathComponent($0) }
-        guard let bin = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0.path) }) else {
-            throw XCTSkip("convkit binary not built")
-        }
-        let p = Process()
-        p.executableURL = bin
-        p.arguments = args
-        p.currentDirectoryURL = Self.repo
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out; p.standardError = err
-        try p.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
-    }
+    func convkit(_ args: [String]) throws -> (status: Int32, out: String, err: String) { try runConvkit(args) }
 
     func testTrainEvaluatePredictRoundTrip() throws {
         let dir = NSTemporaryDirectory() + "convkit-cli-\(getpid())"
