@@ -25,9 +25,9 @@ struct TrainCommand: ParsableCommand {
         commandName: "train",
         abstract: "Train a model (default: LeNet-5 on the bundled MNIST-5k) and write a checkpoint and a report.")
 
-    enum Task: String, ExpressibleByArgument, CaseIterable { case classify, detect }
+    enum Task: String, ExpressibleByArgument, CaseIterable { case classify, detect, localize }
 
-    @Option(help: "What to train: classify (default) or detect (a YOLO detector).") var task = Task.classify
+    @Option(help: "What to train: classify (default), detect (a YOLO detector) or localize (one digit: class, box, landmarks).") var task = Task.classify
     @Option(help: "Model name (see `convkit models`; default lenet5, yolo_tiny for detect).") var model: String?
     @Option(help: "Dataset folder: MNIST's IDX layout (default: the bundled Data/mnist5k); for detect a YOLO folder (default: the generated digits set).") var data: String?
     @Option(help: "Epochs (1…10000; default 40, \(DetectionTrainingDefaults.epochs) for detect).") var epochs: Int?
@@ -57,6 +57,10 @@ struct TrainCommand: ParsableCommand {
             try DetectionTraining(model: model ?? "yolo_tiny", data: data, epochs: epochs ?? DetectionTrainingDefaults.epochs,
                                   batchSize: batchSize ?? DetectionTrainingDefaults.batchSize, optimizer: optimizer, lr: lr,
                                   schedule: schedule, seed: seed, out: out, json: json).run()
+            return
+        }
+        if task == .localize {
+            try LocalizationTraining(epochs: epochs ?? 15, batchSize: batchSize ?? 64, lr: lr, seed: seed, out: out, json: json).run()
             return
         }
         let epochs = self.epochs ?? 40, batchSize = self.batchSize ?? 64, model = self.model ?? "lenet5"
