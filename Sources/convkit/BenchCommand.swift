@@ -18,6 +18,8 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Batch size for --model (1…4096).") var batch = 1
     @Flag(help: "With --model: also time a training step (forward, backward, SGD update).") var train = false
     @Option(help: "Seconds to spend timing each case (0.05…60).") var seconds: Double = 0.6
+    @Option(help: "Time a pipeline instead: sliding-windows (crop-by-crop against the convolutional implementation).") var pipeline: String?
+    @Option(help: "Image side for --pipeline sliding-windows (14…2048).") var size = 128
 
     func validate() throws {
         guard (1...4096).contains(batch) else { throw ValidationError("--batch must be in 1…4096, found \(batch)") }
@@ -28,6 +30,16 @@ struct BenchCommand: ParsableCommand {
 
     func run() throws {
         threadOptions.apply()
+        if let pipeline {
+            guard pipeline == "sliding-windows" else { throw ValidationError("--pipeline must be sliding-windows, found \(pipeline)") }
+            guard (14...2048).contains(size) else { throw ValidationError("--size must be in 14…2048, found \(size)") }
+            let r = try SlidingWindowBenchmark.run(size: size, seconds: seconds)
+            let enc = JSONEncoder(); enc.outputFormatting = [.sortedKeys]
+            print(json ? String(data: try enc.encode(r), encoding: .utf8)! :
+                  String(format: "sliding windows, %d windows of 14×14 on %d×%d: crop by crop %.2f ms, convolutional %.2f ms (%.0f× faster)",
+                         r.windows, r.image, r.image, r.crops_ms, r.convolutional_ms, r.speedup))
+            return
+        }
         if let model {
             let r = try ModelBenchmark.run(model, batch: batch, train: train, seconds: seconds)
             print(json ? r.jsonString() : r.line)

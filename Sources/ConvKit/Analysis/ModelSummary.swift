@@ -10,6 +10,8 @@ public struct LayerSummary: Codable, Equatable {
     /// Receptive field size per spatial axis (nil after flattening).
     public var receptiveField: [Int]?
     public var jump: [Int]?
+    /// Center of the first output position's receptive field, in input pixels (padding makes it move up/left).
+    public var center: [Double]?
 }
 
 /// A model explained the way the notes do: per-layer output shapes, parameters, multiply-accumulates and
@@ -127,6 +129,6 @@ final class Tracer {
         if name.isEmpty { t.counters[type, default: 0] += 1; name = "\(type)_\(t.counters[type]!)" }
         let rf = output.shape.count > 2 ? output.receptiveField : nil
         t.rows.append(LayerSummary(name: name, type: type, output: output.shape, params: params.reduce(0) { $0 + $1.value.count }, macs: macs,
-                                   receptiveField: rf?.size, jump: rf?.jump))
+                                   receptiveField: rf?.size, jump: rf?.jump, center: rf?.start))
     }
 }
