@@ -60,7 +60,7 @@ struct TrainCommand: ParsableCommand {
             return
         }
         if task == .localize {
-            try LocalizationTraining(epochs: epochs ?? 15, batchSize: batchSize ?? 64, lr: lr, seed: seed, out: out, json: json).run()
+            try LocalizationTraining(epochs: epochs ?? 25, batchSize: batchSize ?? 64, lr: lr, seed: seed, out: out, json: json).run()
             return
         }
         let epochs = self.epochs ?? 40, batchSize = self.batchSize ?? 64, model = self.model ?? "lenet5"

@@ -113,13 +113,15 @@ public enum Loss {
         return reduce(d2 * y + neg * (1 - y), reduction)
     }
 
-    /// Localization loss for targets y = [p_c, b_x, b_y, b_h, b_w, c_1…c_n] per row: squared error on every
+    /// Localization loss for targets y = [p_c, b_x, b_y, b_h, b_w, c_1…c_n, …] per row: squared error on every
     /// component when p_c = 1, on p_c alone when p_c = 0 ("don't care" components contribute nothing).
-    public static func maskedLocalization(_ p: Variable, _ y: Tensor, reduction: Reduction = .mean) -> Variable {
+    /// `weights` (one per component, default all 1) scale each component's squared error.
+    public static func maskedLocalization(_ p: Variable, _ y: Tensor, weights: [Float]? = nil, reduction: Reduction = .mean) -> Variable {
         precondition(p.shape == y.shape && p.shape.count == 2, "localization loss needs [N, 5+classes], got \(p.shape) and \(y.shape)")
+        precondition(weights == nil || weights!.count == y.shape[1], "one weight per target component")
         let n = y.shape[0], w = y.shape[1]
         let mask = Tensor(shape: y.shape) { m in
-            for i in 0..<n { let present = y.scalars[i * w] > 0.5; for j in 0..<w { m[i * w + j] = (j == 0 || present) ? 1 : 0 } }
+            for i in 0..<n { let present = y.scalars[i * w] > 0.5; for j in 0..<w { m[i * w + j] = (j == 0 || present) ? (weights?[j] ?? 1) : 0 } }
         }
         let perSample = ((p - y).squared() * mask).sum(axes: [1])
         return reduce(perSample, reduction)

@@ -10,6 +10,7 @@ import Foundation
 struct LocalizationTraining {
     var epochs: Int, batchSize: Int, lr: Float, seed: UInt64, out: String, json: Bool
     static let trainImages = 4000, testImages = 1000
+    static let coordinateWeight: Float = 10, classWeight: Float = 4
 
     func run() throws {
         let digits = try DigitsDetectionDefaults.mnist(nil)
@@ -26,6 +27,9 @@ struct LocalizationTraining {
             let y = Tensor(shape: [s.count, net.outputSize], scalars: s.flatMap { task.target($0) })
             return (x, y)
         }
+        // Coordinates are fractions of the image, so their squared errors are small next to p_c's: weight box and
+        // landmark components up, and the class one-hot somewhat (squared error on it learns slowly).
+        let weights = (0..<net.outputSize).map { j -> Float in (1...4).contains(j) || j >= 15 ? Self.coordinateWeight : j >= 5 ? Self.classWeight : 1 }
         let opt = Optimizer(.adam(), module: net, learningRate: lr)
         let schedule = LearningRateSchedule.cosine(period: epochs)
         var rng = SeededGenerator(seed: seed)
@@ -39,7 +43,7 @@ struct LocalizationTraining {
             for b in stride(from: 0, to: order.count, by: batchSize) {
                 let (x, y) = batch(order[b..<Swift.min(order.count, b + batchSize)])
                 opt.zeroGrad()
-                let l = Loss.maskedLocalization(net(Variable(x)), y)
+                let l = Loss.maskedLocalization(net(Variable(x)), y, weights: weights)
                 l.backward()
                 opt.step()
                 total += Double(l.value.scalar); batches += 1
