@@ -91,7 +91,11 @@ public struct COCOEvaluator {
         }
         let maxDet = maxDetections.max() ?? 100
         var evals = [ImageEval?](repeating: nil, count: K * A * I)
-        for key in Set(gts.keys).union(dts.keys) {
+        // Image × category groups are independent: matched in parallel, each writing its own slots.
+        let keys = Array(Set(gts.keys).union(dts.keys))
+        evals.withUnsafeMutableBufferPointer { slots in
+          Parallel.forRanges(keys.count, minChunk: 64) { range in
+           for key in keys[range] {
             let g = gts[key] ?? [], dAll = dts[key] ?? []
             // Detections by score (stable), truncated; IoUs [D][G] in double as maskUtils.iou computes them.
             var d = dAll.enumerated().sorted { a, b in
@@ -101,12 +105,16 @@ public struct COCOEvaluator {
             if d.count > maxDet { d.removeLast(d.count - maxDet) }
             let ious = d.map { di in g.map { gi in Self.iou(detections[di].bbox, gt.annotations[gi].bbox, crowd: gt.annotations[gi].isCrowd) } }
             for (a, area) in areaRanges.enumerated() {
-                evals[(key / I * A + a) * I + key % I] = match(gt: g.map { gt.annotations[$0] }, dt: d.map { detections[$0] }, ious: ious, area: area.range)
+                slots[(key / I * A + a) * I + key % I] = match(gt: g.map { gt.annotations[$0] }, dt: d.map { detections[$0] }, ious: ious, area: area.range)
             }
+           }
+          }
         }
         // Accumulate.
         var precision = [Double](repeating: -1, count: T * R * K * A * M), recall = [Double](repeating: -1, count: T * K * A * M)
-        for k in 0..<K {
+        // Categories are independent too: each writes only its own precision and recall entries.
+        precision.withUnsafeMutableBufferPointer { precision in recall.withUnsafeMutableBufferPointer { recall in
+        Parallel.forEach(K) { k in
             for a in 0..<A {
                 let E = (0..<I).compactMap { evals[(k * A + a) * I + $0] }
                 if E.isEmpty { continue }
@@ -145,6 +153,7 @@ public struct COCOEvaluator {
                 }
             }
         }
+        } }
         let dims = (T, R, K, A, M)
         func summarize(ap: Bool, iou: Double? = nil, area: String = "all", maxDets: Int = 100) -> Double {
             let ai = areaRanges.firstIndex { $0.label == area }!, mi = maxDetections.firstIndex(of: maxDets)!
