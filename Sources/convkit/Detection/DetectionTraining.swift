@@ -21,7 +21,13 @@ struct DetectionTraining {
         let dir = try data ?? DigitsDetectionDefaults.folder()
         let train = try YOLOFolder.load(dir, split: "train")
         let testSplit = ["test", "val", "valid"].first { YOLOFolder.splitFolders(dir, split: $0) != nil } ?? "test"
-        let test = try YOLOFolder.load(dir, split: testSplit)
+        var test = try YOLOFolder.load(dir, split: testSplit)
+        // The detector's classes are the training split's; a test label outside them is an error, not a crash.
+        if let bad = test.samples.first(where: { $0.classes.contains { $0 >= train.classNames.count } }) {
+            throw ConvKitError.invalidArgument(name: "class in \(dir)/\(testSplit) (\(bad.name))", expected: "0..<\(train.classNames.count) (the training split's classes)",
+                                               found: "\(bad.classes.max() ?? 0)")
+        }
+        test.classNames = train.classNames
         let first = train.samples[0].image
         let inputShape = [first.shape[0], first.shape[1] / YOLOTiny.stride * YOLOTiny.stride, first.shape[2] / YOLOTiny.stride * YOLOTiny.stride]
         guard inputShape[1] >= YOLOTiny.stride, inputShape[2] >= YOLOTiny.stride else {

@@ -24,6 +24,11 @@ struct ProposalsCommand: ParsableCommand {
             if let out { try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true) }
             for path in images {
                 let img = try ImageFile.load(path)
+                // The segmentation graph holds 4 edges per pixel: refuse what would need gigabytes.
+                guard img.shape[1] * img.shape[2] <= 4096 * 4096 else {
+                    throw ConvKitError.invalidArgument(name: "image \(path)", expected: "at most 4096×4096 pixels for proposals",
+                                                       found: "\(img.shape[2])×\(img.shape[1])")
+                }
                 let p = SelectiveSearch.proposals(Preprocessing.matchChannels(img, img.shape[0] >= 3 ? 3 : 1), options)
                 print("\(path): \(p.count) proposals")
                 if let out {
