@@ -39,14 +39,16 @@ final class ZooTests: XCTestCase {
             let m = e.make(7, e.inputShape[0])
             let x = Variable(.normal([2, e.inputShape[0], s, s], rng: &rng))
             let y = m(x)
-            XCTAssertEqual(y.shape, [2, 7], e.name)
-            Loss.crossEntropy(y, labels: [0, 6]).backward()
+            // Classifiers give [N, classes]; the detector a grid [N, B·(5+C), H/16, W/16].
+            let expected = e.name.hasPrefix("yolo") ? [2, 5 * (5 + 7), s / 16, s / 16] : [2, 7]
+            XCTAssertEqual(y.shape, expected, e.name)
+            (y.shape.count == 2 ? Loss.crossEntropy(y, labels: [0, 6]) : y.squared().mean()).backward()
             XCTAssertTrue(m.trainableParameters().allSatisfy { $0.grad != nil }, "\(e.name): a parameter got no gradient")
             m.eval()
             // Inference folds batch norm and fuses residuals and activations into the convolutions; it must
             // agree with running the layers one by one (what recording gradients does in evaluation mode).
             let fast = m.predict(x.value), layerByLayer = m(x).value
-            XCTAssertEqual(fast.shape, [2, 7])
+            XCTAssertEqual(fast.shape, expected)
             let scale = Swift.max(1, layerByLayer.scalars.map { abs($0) }.max() ?? 0)
             XCTAssertLessThan(fast.maxAbsDifference(layerByLayer), 1e-4 * scale, e.name)
         }
