@@ -25,11 +25,11 @@ struct TrainCommand: ParsableCommand {
         commandName: "train",
         abstract: "Train a model (default: LeNet-5 on the bundled MNIST-5k) and write a checkpoint and a report.")
 
-    enum Task: String, ExpressibleByArgument, CaseIterable { case classify, detect, localize }
+    enum Task: String, ExpressibleByArgument, CaseIterable { case classify, detect, localize, rcnn }
 
-    @Option(help: "What to train: classify (default), detect (a YOLO detector) or localize (one digit: class, box, landmarks).") var task = Task.classify
+    @Option(help: "What to train: classify (default), detect (a YOLO detector) localize (one digit: class, box, landmarks) or rcnn (selective search + a proposal classifier).") var task = Task.classify
     @Option(help: "Model name (see `convkit models`; default lenet5, yolo_tiny for detect).") var model: String?
-    @Option(help: "Dataset folder: MNIST's IDX layout (default: the bundled Data/mnist5k); for detect a YOLO folder (default: the generated digits set).") var data: String?
+    @Option(help: "Dataset folder: MNIST's IDX layout (default: the bundled Data/mnist5k); for detect a YOLO or COCO folder (default: the generated digits set).") var data: String?
     @Option(help: "Epochs (1…10000; default 40, \(DetectionTrainingDefaults.epochs) for detect).") var epochs: Int?
     @Option(name: .customLong("batch-size"), help: "Mini-batch size (1…65536; default 64, \(DetectionTrainingDefaults.batchSize) for detect).") var batchSize: Int?
     @Option(help: "Optimizer: \(OptimizerChoice.allCases.map(\.rawValue).joined(separator: ", ")).") var optimizer = OptimizerChoice.adam
@@ -61,6 +61,10 @@ struct TrainCommand: ParsableCommand {
         }
         if task == .localize {
             try LocalizationTraining(epochs: epochs ?? 25, batchSize: batchSize ?? 64, lr: lr, seed: seed, out: out, json: json).run()
+            return
+        }
+        if task == .rcnn {
+            try RCNNTraining(data: data, epochs: epochs ?? 8, batchSize: batchSize ?? 128, lr: lr, seed: seed, out: out, json: json).run()
             return
         }
         let epochs = self.epochs ?? 40, batchSize = self.batchSize ?? 64, model = self.model ?? "lenet5"

@@ -59,6 +59,26 @@ final class DatasetTests: XCTestCase {
         XCTAssertEqual(try COCOEvaluator().evaluate(groundTruth: coco, detections: perfect).summary["AP"], 1, accuracy: 1e-12)
     }
 
+    func testCOCOFolderLoadsLikeTheYOLOFolderAndNamesMissingImages() throws {
+        let dir = NSTemporaryDirectory() + "ck-coco-folder-\(getpid())"
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try DigitsCanvas().write(to: dir, digits: try mnist(), trainCount: 2, testCount: 4, seed: 5)
+        let yolo = try YOLOFolder.load(dir, split: "test")
+        try FileManager.default.removeItem(atPath: dir + "/test/labels")
+        let coco = try DetectionFolder.load(dir, split: "test")
+        XCTAssertEqual(coco.count, 4)
+        XCTAssertEqual(coco.classNames, yolo.classNames)
+        for (a, b) in zip(coco.samples, yolo.samples) {
+            XCTAssertEqual(a.image, b.image)
+            XCTAssertEqual(a.classes, b.classes)
+            for (u, v) in zip(a.boxes.coordinates, b.boxes.coordinates) { XCTAssertEqual(u, v, accuracy: 1e-3) }
+        }
+        try FileManager.default.removeItem(atPath: dir + "/test/images/test_000002.png")
+        XCTAssertThrowsError(try DetectionFolder.load(dir, split: "test")) { e in
+            XCTAssertTrue("\(e)".contains("images[2]") && "\(e)".contains("test_000002.png"), "\(e)")
+        }
+    }
+
     func testMalformedYOLOLabelsNameTheLine() throws {
         let cases: [(String, String)] = [
             ("0 0.5 0.5 0.2", "line 1: 5 fields"),

@@ -129,3 +129,52 @@ public enum YOLOFolder {
         try AtomicFile.write(Data((set.classNames.joined(separator: "\n") + "\n").utf8), to: "\(dir)/classes.txt")
     }
 }
+
+/// Detection sets as COCO stores them: `DIR/SPLIT/annotations.json` (instances) with image `file_name`s relative
+/// to `DIR/SPLIT`. Category ids are mapped to class indices in ascending id order; crowd annotations are skipped
+/// for training. A missing or unreadable image is an error that names the image record.
+public enum COCOFolder {
+    public static func annotationsPath(_ dir: String, split: String) -> String? {
+        let p = "\(dir)/\(split)/annotations.json"
+        return FileManager.default.fileExists(atPath: p) ? p : nil
+    }
+
+    public static func load(_ dir: String, split: String, maxImages: Int? = nil) throws -> DetectionDataset {
+        guard let path = annotationsPath(dir, split: split) else {
+            throw ConvKitError.io(path: "\(dir)/\(split)/annotations.json", reason: "no such file (a COCO folder has SPLIT/annotations.json)")
+        }
+        let coco = try COCODataset.load(path)
+        let cats = coco.categories.sorted { $0.id < $1.id }
+        let index = Dictionary(uniqueKeysWithValues: cats.enumerated().map { ($1.id, $0) })
+        var byImage = [Int: [COCODataset.Annotation]]()
+        for a in coco.annotations where !a.isCrowd { byImage[a.imageId, default: []].append(a) }
+        var samples = [DetectionSample]()
+        for (i, im) in coco.images.prefix(maxImages ?? coco.images.count).enumerated() {
+            let file = "\(dir)/\(split)/\(im.fileName)"
+            let image: Tensor
+            do { image = try ImageFile.load(file) } catch {
+                throw ConvKitError.corruptFile(path: path, offset: nil, expected: "images[\(i)] (id \(im.id)): a readable image \(im.fileName)", found: "\(error)")
+            }
+            let anns = byImage[im.id] ?? []
+            let boxes = BoxSet(anns.flatMap { $0.bbox.map(Float.init) }, format: .xywh)
+            samples.append(DetectionSample(image: image, boxes: boxes, classes: anns.map { index[$0.categoryId]! }, name: (im.fileName as NSString).lastPathComponent))
+        }
+        guard !samples.isEmpty else { throw ConvKitError.corruptFile(path: path, offset: nil, expected: "at least one image", found: "none") }
+        return DetectionDataset(samples: samples, classNames: cats.map(\.name))
+    }
+}
+
+/// A detection split from a folder in either format: YOLO (`images/` + `labels/`) when present, else COCO.
+public enum DetectionFolder {
+    public static func load(_ dir: String, split: String, maxImages: Int? = nil) throws -> DetectionDataset {
+        if YOLOFolder.splitFolders(dir, split: split).map({ FileManager.default.fileExists(atPath: $0.labels) }) == true || COCOFolder.annotationsPath(dir, split: split) == nil {
+            return try YOLOFolder.load(dir, split: split, maxImages: maxImages)
+        }
+        return try COCOFolder.load(dir, split: split, maxImages: maxImages)
+    }
+
+    /// The first of test, val, valid that the folder has (either format).
+    public static func testSplit(_ dir: String) -> String {
+        ["test", "val", "valid"].first { YOLOFolder.splitFolders(dir, split: $0) != nil || COCOFolder.annotationsPath(dir, split: $0) != nil } ?? "test"
+    }
+}

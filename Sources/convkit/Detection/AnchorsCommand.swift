@@ -23,7 +23,7 @@ struct AnchorsCommand: ParsableCommand {
     }
 
     func run() throws {
-        let set = try YOLOFolder.load(try data ?? DigitsDetectionDefaults.folder(), split: split)
+        let set = try DetectionFolder.load(try data ?? DigitsDetectionDefaults.folder(), split: split)
         let sizes = set.samples.flatMap { s -> [(w: Float, h: Float)] in
             let b = s.boxes.converted(to: .cxcywh)
             return (0..<b.count).map { (b[$0].2 / Float(s.width), b[$0].3 / Float(s.height)) }

@@ -19,9 +19,9 @@ struct DetectionTraining {
             throw ConvKitError.invalidArgument(name: "--model", expected: "yolo_tiny (the detector of the zoo)", found: model)
         }
         let dir = try data ?? DigitsDetectionDefaults.folder()
-        let train = try YOLOFolder.load(dir, split: "train")
-        let testSplit = ["test", "val", "valid"].first { YOLOFolder.splitFolders(dir, split: $0) != nil } ?? "test"
-        var test = try YOLOFolder.load(dir, split: testSplit)
+        let train = try DetectionFolder.load(dir, split: "train")
+        let testSplit = DetectionFolder.testSplit(dir)
+        var test = try DetectionFolder.load(dir, split: testSplit)
         // The detector's classes are the training split's; a test label outside them is an error, not a crash.
         if let bad = test.samples.first(where: { $0.classes.contains { $0 >= train.classNames.count } }) {
             throw ConvKitError.invalidArgument(name: "class in \(dir)/\(testSplit) (\(bad.name))", expected: "0..<\(train.classNames.count) (the training split's classes)",

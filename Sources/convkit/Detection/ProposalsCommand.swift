@@ -44,7 +44,7 @@ struct ProposalsCommand: ParsableCommand {
         guard !ns.isEmpty, ns.allSatisfy({ $0 > 0 }) else { throw ValidationError("--top must list positive counts, found \(top)") }
         guard (1...100_000).contains(count) else { throw ValidationError("--count must be in 1…100000, found \(count)") }
         let dir = try data ?? DigitsDetectionDefaults.folder()
-        let set = try YOLOFolder.load(dir, split: "test", maxImages: count)
+        let set = try DetectionFolder.load(dir, split: "test", maxImages: count)
         let start = Date()
         var proposals = [BoxSet](repeating: .empty(), count: set.count)
         Parallel.forEach(set.count) { i in proposals[i] = SelectiveSearch.proposals(set.samples[i].image, options) }

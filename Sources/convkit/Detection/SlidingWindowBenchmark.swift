@@ -5,7 +5,9 @@ import Foundation
 /// `convkit bench --pipeline sliding-windows`: the notes' 14×14×3 classifier run crop by crop over every window
 /// (stride 2) of a 3×SIZE×SIZE image, against the same classifier convolutionalized (one pass).
 struct SlidingWindowBenchmark: Encodable {
-    var pipeline = "sliding-windows", image: Int, windows: Int, crops_ms: Double, convolutional_ms: Double, speedup: Double
+    let pipeline: String
+    let image: Int, windows: Int
+    let crops_ms: Double, convolutional_ms: Double, speedup: Double
 
     static func run(size: Int, seconds: Double) throws -> SlidingWindowBenchmark {
         ConvKitRandom.seed(7)
@@ -18,6 +20,6 @@ struct SlidingWindowBenchmark: Encodable {
         var count = 0
         let crops = medianMilliseconds(seconds: seconds) { count = SlidingWindows.crops(classifier, image: image, inputSize: (14, 14), sizes: [(14, 2)]).count }
         let conv = medianMilliseconds(seconds: seconds) { _ = fcn.predict(image.unsqueezed(axis: 0)) }
-        return SlidingWindowBenchmark(image: size, windows: count, crops_ms: crops, convolutional_ms: conv, speedup: crops / conv)
+        return SlidingWindowBenchmark(pipeline: "sliding-windows", image: size, windows: count, crops_ms: crops, convolutional_ms: conv, speedup: crops / conv)
     }
 }
