@@ -11,8 +11,10 @@ enum DetectionTrainingDefaults {
 /// `convkit train --task detect`: a YOLO detector on a YOLO folder (default: the generated digits set), scored
 /// on its test split as pycocotools would.
 struct DetectionTraining {
-    var model: String, data: String?, epochs: Int, batchSize: Int
-    var optimizer: OptimizerChoice, lr: Float, schedule: String, seed: UInt64, out: String, json: Bool
+    let model: String
+    let data: String?
+    let epochs: Int, batchSize: Int
+    let optimizer: OptimizerChoice, lr: Float, schedule: String, seed: UInt64, out: String, json: Bool
 
     func run() throws {
         guard model.lowercased() == "yolo_tiny" else {
@@ -101,7 +103,8 @@ struct DetectionTraining {
 
 /// What a detector checkpoint needs besides its weights: input shape and normalization, classes, anchors.
 struct DetectorInput {
-    var shape: [Int], mean: [Float], std: [Float], classes: [String], anchors: [(w: Float, h: Float)]
+    let shape: [Int], mean: [Float], std: [Float], classes: [String]
+    let anchors: [(w: Float, h: Float)]
 
     var metadata: [String: String] {
         ["model": "yolo_tiny", "task": "detect", "input_shape": shape.map(String.init).joined(separator: ","),

@@ -8,7 +8,7 @@ import Foundation
 /// one-digit canvases (64×64; train digits for training, test digits for the test): a `Localizer` trained with
 /// the masked "don't care" loss, scored by presence and class accuracy, box IoU and landmark error in pixels.
 struct LocalizationTraining {
-    var epochs: Int, batchSize: Int, lr: Float, seed: UInt64, out: String, json: Bool
+    let epochs: Int, batchSize: Int, lr: Float, seed: UInt64, out: String, json: Bool
     static let trainImages = 4000, testImages = 1000
     static let coordinateWeight: Float = 10, classWeight: Float = 4
 

@@ -7,8 +7,9 @@ import Foundation
 /// `convkit train --task rcnn`: the R-CNN example — selective-search proposals of a detection set, warped to
 /// 28×28 and classified by LeNet-5 into the classes or background, then per-class NMS; scored like the detector.
 struct RCNNTraining {
-    var data: String?, epochs: Int, batchSize: Int, lr: Float, seed: UInt64, out: String, json: Bool
-    var trainImages = 800, testImages = 200
+    let data: String?
+    let epochs: Int, batchSize: Int, lr: Float, seed: UInt64, out: String, json: Bool
+    let trainImages = 800, testImages = 200
 
     func run() throws {
         let start = Date()
