@@ -28,7 +28,7 @@ let package = Package(
         ]),
         .testTarget(name: "ConvKitTests", dependencies: ["ConvKit"], exclude: ["Golden"]),
         .testTarget(name: "ConvKitDataTests", dependencies: ["ConvKitData"], exclude: ["Fixtures"]),
-        .testTarget(name: "CommandLineTests", dependencies: ["convkit"]),
+        .testTarget(name: "CommandLineTests", dependencies: ["convkit", "ConvKitData"]),
         .testTarget(name: "ConvKitModelsTests", dependencies: ["ConvKitModels"]),
         .testTarget(name: "ConvKitVisionTests", dependencies: ["ConvKitVision"], exclude: ["Golden"]),
     ]

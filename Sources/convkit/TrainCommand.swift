@@ -25,9 +25,9 @@ struct TrainCommand: ParsableCommand {
         commandName: "train",
         abstract: "Train a model (default: LeNet-5 on the bundled MNIST-5k) and write a checkpoint and a report.")
 
-    enum Task: String, ExpressibleByArgument, CaseIterable { case classify, detect, localize, rcnn }
+    enum Task: String, ExpressibleByArgument, CaseIterable { case classify, detect, localize, rcnn, segment }
 
-    @Option(help: "What to train: classify (default), detect (a YOLO detector) localize (one digit: class, box, landmarks) or rcnn (selective search + a proposal classifier).") var task = Task.classify
+    @Option(help: "What to train: classify (default), detect (a YOLO detector) localize (one digit: class, box, landmarks) rcnn (selective search + a proposal classifier) or segment (a U-Net on index masks).") var task = Task.classify
     @Option(help: "Model name (see `convkit models`; default lenet5, yolo_tiny for detect).") var model: String?
     @Option(help: "Dataset folder: MNIST's IDX layout (default: the bundled Data/mnist5k); for detect a YOLO or COCO folder (default: the generated digits set).") var data: String?
     @Option(help: "Epochs (1…10000; default 40, \(DetectionTrainingDefaults.epochs) for detect).") var epochs: Int?
@@ -61,6 +61,10 @@ struct TrainCommand: ParsableCommand {
         }
         if task == .localize {
             try LocalizationTraining(epochs: epochs ?? 25, batchSize: batchSize ?? 64, lr: lr, seed: seed, out: out, json: json).run()
+            return
+        }
+        if task == .segment {
+            try SegmentationTraining(data: data, epochs: epochs ?? 12, batchSize: batchSize ?? 16, lr: lr, seed: seed, out: out, json: json).run()
             return
         }
         if task == .rcnn {

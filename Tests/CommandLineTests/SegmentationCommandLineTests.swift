@@ -1,0 +1,29 @@
+import ConvKitData
+import Foundation
+import XCTest
+
+final class SegmentationCommandLineTests: XCTestCase {
+    let dir = NSTemporaryDirectory() + "convkit-seg-\(getpid())"
+    override func tearDown() { try? FileManager.default.removeItem(atPath: dir) }
+
+    func testTrainSegmentOnGeneratedMasksAndRejectBadMasks() throws {
+        let data = dir + "/data"
+        XCTAssertEqual(try runConvkit(["make-dataset", "digits-detection", "--out", data, "--images", "16", "--test-images", "4"]).status, 0)
+        let r = try runConvkit(["train", "--task", "segment", "--data", data, "--epochs", "1", "--out", dir + "/run", "--json"])
+        XCTAssertEqual(r.status, 0, r.err)
+        let obj = try lastJSONLine(r.out)
+        XCTAssertEqual(obj["task"] as? String, "segment")
+        for key in ["mIoU", "pixel_accuracy", "wall_seconds"] { XCTAssertNotNil(obj[key] as? Double, key) }
+        XCTAssertEqual((obj["class_iou"] as? [Double])?.count, 11)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: dir + "/run/segmentation.png"))
+        // A mask value beyond the 11 classes, then a mask of the wrong size: one-line errors naming the file.
+        let mask = data + "/test/masks/test_000001.png"
+        try PNG.save(PNG.Image(width: 128, height: 128, channels: 1, samples: [UInt16](repeating: 40, count: 128 * 128)), to: mask)
+        let bad = try runConvkit(["train", "--task", "segment", "--data", data, "--epochs", "1", "--out", dir + "/run2"])
+        XCTAssertNotEqual(bad.status, 0)
+        XCTAssertTrue(bad.err.contains("test_000001.png") && bad.err.contains("0…10"), bad.err)
+        try PNG.save(PNG.Image(width: 64, height: 128, channels: 1, samples: [UInt16](repeating: 0, count: 64 * 128)), to: mask)
+        let small = try runConvkit(["train", "--task", "segment", "--data", data, "--epochs", "1", "--out", dir + "/run3"])
+        XCTAssertTrue(small.err.contains("128×128") && small.status != 0, small.err)
+    }
+}
