@@ -16,6 +16,11 @@ final class SegmentationCommandLineTests: XCTestCase {
         for key in ["mIoU", "pixel_accuracy", "wall_seconds"] { XCTAssertNotNil(obj[key] as? Double, key) }
         XCTAssertEqual((obj["class_iou"] as? [Double])?.count, 11)
         XCTAssertTrue(FileManager.default.fileExists(atPath: dir + "/run/segmentation.png"))
+        let seg = try runConvkit(["segment", "--weights", dir + "/run/unet.safetensors", data + "/test/images/test_000000.png", "--out", dir + "/pics"])
+        XCTAssertEqual(seg.status, 0, seg.err)
+        XCTAssertTrue(seg.out.hasPrefix(data + "/test/images/test_000000.png: "), seg.out)
+        for f in ["test_000000_mask.png", "test_000000_overlay.png"] { XCTAssertTrue(FileManager.default.fileExists(atPath: dir + "/pics/" + f), f) }
+        XCTAssertNotEqual(try runConvkit(["segment", "--weights", dir + "/run/segmentation.png", data + "/test/images/test_000000.png"]).status, 0)
         // A mask value beyond the 11 classes, then a mask of the wrong size: one-line errors naming the file.
         let mask = data + "/test/masks/test_000001.png"
         try PNG.save(PNG.Image(width: 128, height: 128, channels: 1, samples: [UInt16](repeating: 40, count: 128 * 128)), to: mask)

@@ -67,7 +67,7 @@ struct SegmentationTraining {
         }
         let wall = Date().timeIntervalSince(start)
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
-        try Checkpoint.save(net, optimizer: opt, epoch: epochs, metadata: ["model": "unet", "task": "segment", "classes": names.joined(separator: ",")], to: out + "/unet.safetensors")
+        try Checkpoint.save(net, optimizer: opt, epoch: epochs, metadata: ["model": "unet", "task": "segment", "classes": names.joined(separator: ","), "input_channels": "\(shape[0])"], to: out + "/unet.safetensors")
         // Input, prediction and truth side by side for the first test images.
         let (h, w) = (shape[1], shape[2])
         var sheet = Tensor(repeating: 255, shape: [3, firstPredictions.count * (h + 4), 3 * (w + 4)])
