@@ -32,3 +32,18 @@ final class SegmentationCommandLineTests: XCTestCase {
         XCTAssertTrue(small.err.contains("128×128") && small.status != 0, small.err)
     }
 }
+
+final class EdgesCommandLineTests: XCTestCase {
+    func testEdgesWritesAPictureAndRejectsUnknownFilters() throws {
+        let out = NSTemporaryDirectory() + "convkit-edges-\(getpid()).png"
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        let r = try runConvkit(["edges", "Data/images/coins.png", "--filter", "scharr", "--out", out])
+        XCTAssertEqual(r.status, 0, r.err)
+        let png = try PNG.load(out)
+        XCTAssertEqual(png.width, 384)
+        XCTAssertEqual(png.samples.max(), 255)
+        let bad = try runConvkit(["edges", "Data/images/coins.png", "--filter", "canny"])
+        XCTAssertNotEqual(bad.status, 0)
+        XCTAssertTrue(bad.err.contains("one of vertical, horizontal, sobel"), bad.err)
+    }
+}
