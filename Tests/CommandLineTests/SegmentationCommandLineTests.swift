@@ -47,3 +47,23 @@ final class EdgesCommandLineTests: XCTestCase {
         XCTAssertTrue(bad.err.contains("one of vertical, horizontal, sobel"), bad.err)
     }
 }
+
+final class VisualizeCommandLineTests: XCTestCase {
+    func testFiltersTop9AndLayerErrors() throws {
+        let dir = NSTemporaryDirectory() + "convkit-vis-\(getpid())"
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        XCTAssertEqual(try runConvkit(["train", "--epochs", "1", "--augment", "none", "--out", dir]).status, 0)
+        let w = dir + "/lenet5.safetensors"
+        let f = try runConvkit(["visualize", "filters", "--weights", w, "--layer", "features.0", "--out", dir])
+        XCTAssertEqual(f.status, 0, f.err)
+        XCTAssertEqual(try PNG.load(dir + "/filters_features.0.png").width, 6 * (5 * 8 + 2))
+        let t = try runConvkit(["visualize", "top9", "--weights", w, "--layer", "features.1", "--data", "Data/mnist5k", "--count", "50", "--out", dir])
+        XCTAssertEqual(t.status, 0, t.err)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: dir + "/top9_features.1.png"))
+        let bad = try runConvkit(["visualize", "maps", "--weights", w, "--layer", "conv9", "Data/images/coins.png"])
+        XCTAssertNotEqual(bad.status, 0)
+        XCTAssertTrue(bad.err.contains("features.0, features.1, features.2, features.3"), bad.err)
+        let badConv = try runConvkit(["visualize", "filters", "--weights", w, "--layer", "nope"])
+        XCTAssertTrue(badConv.err.contains("features.0") && badConv.status != 0, badConv.err)
+    }
+}
