@@ -59,21 +59,13 @@ struct DetectionReport {
 
     /// The first `count` test images, enlarged 2×, with their detections (score ≥ 0.3) drawn.
     func grid(count: Int, columns: Int) -> Tensor {
-        let n = Swift.min(count, test.count)
-        guard n > 0 else { return Tensor(repeating: 255, shape: [3, 8, 8]) }
-        let f = 2, h = test.samples[0].height * f, w = test.samples[0].width * f, gap = 4
-        let rows = (n + columns - 1) / columns
-        var canvas = Tensor(repeating: 255, shape: [3, rows * (h + gap), Swift.min(n, columns) * (w + gap)])
-        for i in 0..<n {
+        let tiles = (0..<Swift.min(count, test.count)).map { i -> Tensor in
             let s = test.samples[i], d = detections[i]
             let keep = (0..<d.count).filter { d.scores[$0] >= 0.3 }
             let labels = keep.map { String(format: "%@ %.2f", test.classNames[d.classes[$0]], d.scores[$0]) }
-            var pic = Drawing.detections(on: Drawing.enlarged(s.image, by: f), boxes: d.boxes.gathered(keep).scaled(x: Float(f), y: Float(f)),
-                                         labels: labels, classes: keep.map { d.classes[$0] })
-            if pic.shape[1] != h || pic.shape[2] != w { pic = Preprocessing.resize(pic, to: (h, w)) }
-            let oy = (i / columns) * (h + gap), ox = (i % columns) * (w + gap), cw = canvas.shape[2]
-            for c in 0..<3 { for y in 0..<h { for x in 0..<w { canvas.scalars[(c * canvas.shape[1] + oy + y) * cw + ox + x] = pic.scalars[(c * h + y) * w + x] } } }
+            return Drawing.detections(on: Drawing.enlarged(s.image, by: 2), boxes: d.boxes.gathered(keep).scaled(x: 2, y: 2),
+                                      labels: labels, classes: keep.map { d.classes[$0] })
         }
-        return canvas
+        return UnitVisualization.grid(tiles, columns: columns)
     }
 }

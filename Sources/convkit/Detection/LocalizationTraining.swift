@@ -74,9 +74,8 @@ struct LocalizationTraining {
 
     /// The first 12 test canvases (4× enlarged) with the predicted box, class and landmarks.
     func drawExamples(_ test: [DigitLocalization.Sample], _ p: [DigitLocalization.Prediction], to path: String) throws {
-        let f = 4, n = Swift.min(12, test.count), side = test[0].image.shape[1] * f
-        var canvas = Tensor(repeating: 255, shape: [3, 3 * (side + 4), 4 * (side + 4)])
-        for i in 0..<n {
+        let f = 4
+        let tiles = (0..<Swift.min(12, test.count)).map { i -> Tensor in
             var img = Drawing.enlarged(Drawing.rgb(test[i].image), by: f)
             if p[i].present {
                 img = Drawing.detections(on: img, boxes: p[i].box.scaled(x: Float(f), y: Float(f)), labels: ["\(p[i].digit)"], classes: [p[i].digit], scale: 2)
@@ -84,9 +83,9 @@ struct LocalizationTraining {
                     Drawing.fill(&img, x0: Int(l.x * Float(f)) - 2, y0: Int(l.y * Float(f)) - 2, x1: Int(l.x * Float(f)) + 3, y1: Int(l.y * Float(f)) + 3, color: (255, 255, 0))
                 }
             }
-            let oy = (i / 4) * (side + 4), ox = (i % 4) * (side + 4), cw = canvas.shape[2], chh = canvas.shape[1]
-            for c in 0..<3 { for y in 0..<side { for x in 0..<side { canvas.scalars[(c * chh + oy + y) * cw + ox + x] = img.scalars[(c * side + y) * side + x] } } }
+            return img
         }
+        let canvas = UnitVisualization.grid(tiles, columns: 4)
         try PNG.save(PNG.Image(tensor: canvas), to: path)
     }
 }

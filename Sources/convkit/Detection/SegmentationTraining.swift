@@ -70,13 +70,10 @@ struct SegmentationTraining {
         try Checkpoint.save(net, optimizer: opt, epoch: epochs, metadata: ["model": "unet", "task": "segment", "classes": names.joined(separator: ","), "input_channels": "\(shape[0])"], to: out + "/unet.safetensors")
         // Input, prediction and truth side by side for the first test images.
         let (h, w) = (shape[1], shape[2])
-        var sheet = Tensor(repeating: 255, shape: [3, firstPredictions.count * (h + 4), 3 * (w + 4)])
-        for (r, pred) in firstPredictions.enumerated() {
-            let tiles = [Drawing.rgb(test[r].image), SegmentationFolder.colorized(pred, height: h, width: w), SegmentationFolder.colorized(test[r].mask, height: h, width: w)]
-            for (c, t) in tiles.enumerated() {
-                for ch in 0..<3 { for y in 0..<h { for x in 0..<w { sheet.scalars[(ch * sheet.shape[1] + r * (h + 4) + y) * sheet.shape[2] + c * (w + 4) + x] = t.scalars[(ch * h + y) * w + x] } } }
-            }
+        let tiles = firstPredictions.enumerated().flatMap { r, pred in
+            [Drawing.rgb(test[r].image), SegmentationFolder.colorized(pred, height: h, width: w), SegmentationFolder.colorized(test[r].mask, height: h, width: w)]
         }
+        let sheet = UnitVisualization.grid(tiles, columns: 3)
         try PNG.save(PNG.Image(tensor: sheet), to: out + "/segmentation.png")
         log.write(String(format: "test mIoU %.4f, pixel accuracy %.4f, mean Dice %.4f; %.1f s\n", metrics.meanIoU, metrics.pixelAccuracy, metrics.meanDice, wall).data(using: .utf8)!)
         if json {
