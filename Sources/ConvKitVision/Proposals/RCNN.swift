@@ -41,6 +41,9 @@ public struct RCNN {
                 crops.append(warp(s.image, candidates[background.remove(at: k)])); labels.append(classes)
             }
         }
+        guard !crops.isEmpty else {
+            throw ConvKitError.invalidArgument(name: "R-CNN training set", expected: "objects or proposals to cut crops from", found: "none in \(set.count) images")
+        }
         return try LabeledImages(images: Tensor.stack(crops, axis: 0), labels: labels, classNames: set.classNames + ["background"])
     }
 

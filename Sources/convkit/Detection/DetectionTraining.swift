@@ -127,7 +127,8 @@ struct DetectorInput {
         }
         guard meta["task"] == "detect" else { throw fail("task") }
         let shape = try floats("input_shape").map { Int($0) }
-        guard shape.count == 3, shape[0] >= 1, shape[0] <= 4, (16...4096).contains(shape[1]), (16...4096).contains(shape[2]) else { throw fail("input_shape") }
+        guard shape.count == 3, shape[0] >= 1, shape[0] <= 4, (16...4096).contains(shape[1]), (16...4096).contains(shape[2]),
+              shape[1] % YOLOTiny.stride == 0, shape[2] % YOLOTiny.stride == 0 else { throw fail("input_shape") }
         guard let c = meta["classes"], !c.isEmpty else { throw fail("classes") }
         let anchors = (meta["anchors"] ?? "").split(separator: ",").compactMap { a -> (w: Float, h: Float)? in
             let p = a.split(separator: "x").compactMap { Float($0) }

@@ -24,7 +24,9 @@ struct SegmentCommand: ParsableCommand {
             throw ConvKitError.corruptFile(path: weights, offset: nil, expected: "a U-Net checkpoint written by convkit train --task segment",
                                            found: "task \(meta["task"] ?? "none")")
         }
-        let channels = Int(meta["input_channels"] ?? "1") ?? 1
+        guard let channels = Int(meta["input_channels"] ?? "1"), (1...4).contains(channels) else {
+            throw ConvKitError.corruptFile(path: weights, offset: nil, expected: "metadata \"input_channels\" of 1…4", found: meta["input_channels"] ?? "none")
+        }
         let net = UNet(classes: names.count, inputChannels: channels, depth: 4, width: 8)
         try Checkpoint.load(weights, into: net)
         net.eval()
