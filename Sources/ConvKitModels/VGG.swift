@@ -17,6 +17,16 @@ public final class VGG: Module, UnaryLayer {
     ]
 
     public init(depth: Int, batchNorm: Bool = false, classes: Int = 1000, inputChannels: Int = 3, dropout: Float = 0.5) {
+        features = VGG.makeFeatures(depth: depth, batchNorm: batchNorm, inputChannels: inputChannels, initialize: false)
+        classifier = Sequential(Dense(512 * 7 * 7, 4096), ReLU(), Dropout(dropout), Dense(4096, 4096), ReLU(), Dropout(dropout),
+                                Dense(4096, classes))
+        super.init()
+        initializeLikeTorchvision(self)
+    }
+
+    /// The convolutional part alone (torchvision's `vgg.features`, same indices), initialized as torchvision
+    /// does; style transfer and feature extraction use it without the 120 M-parameter classifier.
+    public static func makeFeatures(depth: Int, batchNorm: Bool = false, inputChannels: Int = 3, initialize: Bool = true) -> Sequential {
         precondition(VGG.configurations[depth] != nil, "VGG depth must be 11, 13, 16 or 19")
         var layers = [any UnaryLayer](), c = inputChannels
         for v in VGG.configurations[depth]! {
@@ -26,11 +36,9 @@ public final class VGG: Module, UnaryLayer {
             layers.append(ReLU())
             c = v
         }
-        features = Sequential(layers)
-        classifier = Sequential(Dense(512 * 7 * 7, 4096), ReLU(), Dropout(dropout), Dense(4096, 4096), ReLU(), Dropout(dropout),
-                                Dense(4096, classes))
-        super.init()
-        initializeLikeTorchvision(self)
+        let features = Sequential(layers)
+        if initialize { initializeLikeTorchvision(features) }
+        return features
     }
 
     public func callAsFunction(_ x: Variable) -> Variable { classifier(avgpool(features(x)).flattened()) }

@@ -18,8 +18,9 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Batch size for --model (1…4096).") var batch = 1
     @Flag(help: "With --model: also time a training step (forward, backward, SGD update).") var train = false
     @Option(help: "Seconds to spend timing each case (0.05…60).") var seconds: Double = 0.6
-    @Option(help: "Time a pipeline instead: sliding-windows (crop-by-crop against the convolutional implementation).") var pipeline: String?
-    @Option(help: "Image side for --pipeline sliding-windows (14…2048).") var size = 128
+    @Option(help: "Time a pipeline instead: sliding-windows (crop-by-crop against the convolutional implementation), unet-step (a U-Net training step), style-step (a style-transfer evaluation through VGG-16 features).") var pipeline: String?
+    @Option(help: "Image side for --pipeline (14…2048; default 128 for sliding-windows, 256 for the others).") var size: Int?
+    @Option(help: "U-Net base width for --pipeline unet-step (1…128).") var width = 16
 
     func validate() throws {
         guard (1...4096).contains(batch) else { throw ValidationError("--batch must be in 1…4096, found \(batch)") }
@@ -31,8 +32,18 @@ struct BenchCommand: ParsableCommand {
     func run() throws {
         threadOptions.apply()
         if let pipeline {
-            guard pipeline == "sliding-windows" else { throw ValidationError("--pipeline must be sliding-windows, found \(pipeline)") }
+            let size = self.size ?? (pipeline == "sliding-windows" ? 128 : 256)
             guard (14...2048).contains(size) else { throw ValidationError("--size must be in 14…2048, found \(size)") }
+            guard (1...128).contains(width) else { throw ValidationError("--width must be in 1…128, found \(width)") }
+            if pipeline == "unet-step" || pipeline == "style-step" {
+                let r = try DensePipelineBenchmark.run(pipeline, size: size, width: width, seconds: seconds)
+                let enc = JSONEncoder(); enc.outputFormatting = [.sortedKeys]
+                print(json ? String(data: try enc.encode(r), encoding: .utf8)! : String(format: "%@ at %d×%d: %.1f ms", pipeline, size, size, r.ms))
+                return
+            }
+            guard pipeline == "sliding-windows" else {
+                throw ValidationError("--pipeline must be sliding-windows, unet-step or style-step, found \(pipeline)")
+            }
             let r = try SlidingWindowBenchmark.run(size: size, seconds: seconds)
             let enc = JSONEncoder(); enc.outputFormatting = [.sortedKeys]
             print(json ? String(data: try enc.encode(r), encoding: .utf8)! :
