@@ -1,6 +1,6 @@
 """PyTorch side of `convkit bench --pipeline unet-step|style-step`: the same architectures and shapes, 2 threads.
 
-Usage: python torch_dense_steps.py unet-step|style-step [SIZE] [WIDTH] [SECONDS]   → one JSON line {"pipeline","ms",…}
+Usage: python torch_dense_steps.py unet-step|style-step [SIZE] [WIDTH] [SECONDS] [BATCH]   → one JSON line {"pipeline","ms",…}
 
 unet-step: ConvKit's UNet(classes 11, input 3, depth 4, width W): per level two conv3×3(same)-BN-ReLU, 2×2 max-pool;
 bottleneck; up: ConvTranspose2d(k2, s2) then concat [up, skip] and two conv-BN-ReLU; 1×1 head. One training step:
@@ -59,12 +59,12 @@ def median_ms(fn, seconds):
     return statistics.median(times)
 
 
-def unet_step(size, width, seconds):
+def unet_step(size, width, seconds, batch=1):
     torch.manual_seed(3)
     net = UNet(width=width).train()
     opt = torch.optim.SGD(net.parameters(), lr=0.01, momentum=0.9)
-    x = torch.rand(1, 3, size, size)
-    y = torch.randint(0, 11, (1, size, size))
+    x = torch.rand(batch, 3, size, size)
+    y = torch.randint(0, 11, (batch, size, size))
 
     def step():
         opt.zero_grad()
@@ -118,8 +118,10 @@ if __name__ == "__main__":
     size = int(sys.argv[2]) if len(sys.argv) > 2 else 256
     width = int(sys.argv[3]) if len(sys.argv) > 3 else 16
     seconds = float(sys.argv[4]) if len(sys.argv) > 4 else 3
+    batch = int(sys.argv[5]) if len(sys.argv) > 5 else 1
     if pipeline == "unet-step":
-        print(json.dumps({"pipeline": pipeline, "size": size, "width": width, "ms": unet_step(size, width, seconds)}))
+        print(json.dumps({"pipeline": pipeline, "size": size, "width": width, "batch": batch,
+                          "ms": unet_step(size, width, seconds, batch)}))
     elif pipeline == "style-step":
         print(json.dumps({"pipeline": pipeline, "size": size, "ms": style_step(size, seconds)}))
     else:

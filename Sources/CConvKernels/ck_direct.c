@@ -135,43 +135,48 @@ static void fwd_avx512_blocked(const ck_conv_geom *g, int M, const float *W, con
     }
 }
 
-/// AVX-512 weight gradient, stride 1 along the width: for each tap and chunk of 8 filters, 8 vector
-/// accumulators run over every 16-wide output segment (dy for the 8 filters, one shifted input load),
-/// then reduce horizontally.
+/// AVX-512 weight gradient, stride 1 along the width. For each chunk of 8 filters and each kernel row (c, a, b),
+/// taps are taken three along the width at a time: 24 vector accumulators (8 filters × 3 taps) run over every
+/// 16-wide output segment, so each dy vector loaded feeds 3 FMAs and each shifted input vector 8 (11 loads per
+/// 24 FMAs, against 9 per 8 one tap at a time); then a horizontal reduction per accumulator.
 CK_TARGET_AVX512
 static void dw_avx512_blocked(const ck_conv_geom *g, int M, const float *dy, const float *x, float *dW) {
     const ptrdiff_t iplane = (ptrdiff_t)g->ih * g->iw, ichan = (ptrdiff_t)g->id * iplane;
     const ptrdiff_t oplane = (ptrdiff_t)g->oh * g->ow, ochan = (ptrdiff_t)g->od * oplane;
-    const int kvol = g->kd * g->kh * g->kw, K = g->c * kvol, ow = g->ow;
-    const __m512 zero = _mm512_setzero_ps();
+    const int kw = g->kw, kvol = g->kd * g->kh * kw, K = g->c * kvol, ow = g->ow, rows = K / kw;
     for (int m0 = 0; m0 < M; m0 += 8) {
         const int mc = M - m0 < 8 ? M - m0 : 8;
         const float *d[8];
         for (int m = 0; m < 8; m++) d[m] = dy + (ptrdiff_t)(m0 + (m < mc ? m : 0)) * ochan;
-        for (int k = 0; k < K; k++) {
-            int e = k % g->kw, b = (k / g->kw) % g->kh, a = (k / (g->kw * g->kh)) % g->kd, c = k / kvol;
-            const ptrdiff_t off = c * ichan + (ptrdiff_t)a * g->dd * iplane + (ptrdiff_t)b * g->dh * g->iw + e * g->dw;
-            __m512 a0 = zero, a1 = zero, a2 = zero, a3 = zero, a4 = zero, a5 = zero, a6 = zero, a7 = zero;
-            for (int z = 0; z < g->od; z++)
-                for (int y = 0; y < g->oh; y++) {
-                    const float *src = x + off + (ptrdiff_t)z * g->sd * iplane + (ptrdiff_t)y * g->sh * g->iw;
-                    const ptrdiff_t o = z * oplane + (ptrdiff_t)y * ow;
-                    for (int x0 = 0; x0 < ow; x0 += 16) {
-                        const int n = ow - x0 < 16 ? ow - x0 : 16;
-                        const __mmask16 mask = (__mmask16)((1u << n) - 1u);
-                        const __m512 v = _mm512_maskz_loadu_ps(mask, src + x0);
-                        a0 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(mask, d[0] + o + x0), v, a0);
-                        a1 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(mask, d[1] + o + x0), v, a1);
-                        a2 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(mask, d[2] + o + x0), v, a2);
-                        a3 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(mask, d[3] + o + x0), v, a3);
-                        a4 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(mask, d[4] + o + x0), v, a4);
-                        a5 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(mask, d[5] + o + x0), v, a5);
-                        a6 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(mask, d[6] + o + x0), v, a6);
-                        a7 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(mask, d[7] + o + x0), v, a7);
+        for (int r = 0; r < rows; r++) {
+            const int b = r % g->kh, a = (r / g->kh) % g->kd, c = r / (g->kh * g->kd);
+            const ptrdiff_t rowOff = c * ichan + (ptrdiff_t)a * g->dd * iplane + (ptrdiff_t)b * g->dh * g->iw;
+            for (int e0 = 0; e0 < kw; e0 += 3) {
+                const int ne = kw - e0 < 3 ? kw - e0 : 3;
+                __m512 acc[8][3];
+                for (int m = 0; m < 8; m++) for (int j = 0; j < 3; j++) acc[m][j] = _mm512_setzero_ps();
+                for (int z = 0; z < g->od; z++)
+                    for (int y = 0; y < g->oh; y++) {
+                        const float *src = x + rowOff + (ptrdiff_t)z * g->sd * iplane + (ptrdiff_t)y * g->sh * g->iw + e0 * g->dw;
+                        const ptrdiff_t o = z * oplane + (ptrdiff_t)y * ow;
+                        for (int x0 = 0; x0 < ow; x0 += 16) {
+                            const int n = ow - x0 < 16 ? ow - x0 : 16;
+                            const __mmask16 mask = (__mmask16)((1u << n) - 1u);
+                            const __m512 v0 = _mm512_maskz_loadu_ps(mask, src + x0);
+                            const __m512 v1 = ne > 1 ? _mm512_maskz_loadu_ps(mask, src + x0 + g->dw) : v0;
+                            const __m512 v2 = ne > 2 ? _mm512_maskz_loadu_ps(mask, src + x0 + 2 * g->dw) : v0;
+#pragma clang loop unroll(full)
+                            for (int m = 0; m < 8; m++) {
+                                const __m512 dv = _mm512_maskz_loadu_ps(mask, d[m] + o + x0);
+                                acc[m][0] = _mm512_fmadd_ps(dv, v0, acc[m][0]);
+                                acc[m][1] = _mm512_fmadd_ps(dv, v1, acc[m][1]);
+                                acc[m][2] = _mm512_fmadd_ps(dv, v2, acc[m][2]);
+                            }
+                        }
                     }
-                }
-            __m512 acc[8] = {a0, a1, a2, a3, a4, a5, a6, a7};
-            for (int m = 0; m < mc; m++) dW[(ptrdiff_t)(m0 + m) * K + k] += _mm512_reduce_add_ps(acc[m]);
+                for (int m = 0; m < mc; m++)
+                    for (int j = 0; j < ne; j++) dW[(ptrdiff_t)(m0 + m) * K + r * kw + e0 + j] += _mm512_reduce_add_ps(acc[m][j]);
+            }
         }
     }
 }

@@ -36,7 +36,7 @@ struct BenchCommand: ParsableCommand {
             guard (14...2048).contains(size) else { throw ValidationError("--size must be in 14…2048, found \(size)") }
             guard (1...128).contains(width) else { throw ValidationError("--width must be in 1…128, found \(width)") }
             if pipeline == "unet-step" || pipeline == "style-step" {
-                let r = try DensePipelineBenchmark.run(pipeline, size: size, width: width, seconds: seconds)
+                let r = try DensePipelineBenchmark.run(pipeline, size: size, width: width, batch: batch, seconds: seconds)
                 let enc = JSONEncoder(); enc.outputFormatting = [.sortedKeys]
                 print(json ? String(data: try enc.encode(r), encoding: .utf8)! : String(format: "%@ at %d×%d: %.1f ms", pipeline, size, size, r.ms))
                 return

@@ -53,6 +53,9 @@ final class ConvTests: XCTestCase {
         // filters not a multiple of its 6-filter blocks, height dilation.
         Case(n: 2, cin: 3, cout: 20, groups: 1, spatial: [5, 150], k: [3, 3], stride: [1, 2], pb: [1, 1], pa: [1, 1], dil: [1, 1]),
         Case(n: 1, cin: 2, cout: 17, groups: 1, spatial: [6, 104], k: [2, 5], stride: [1, 1], pb: [0, 2], pa: [1, 2], dil: [2, 1]),
+        // One sample, ≤ 16 filters: the direct weight gradient split over filter and channel ranges, taps taken
+        // three along the width (a 5-wide dilated kernel: a block of 3 and one of 2).
+        Case(n: 1, cin: 5, cout: 11, groups: 1, spatial: [6, 40], k: [3, 5], stride: [1, 1], pb: [1, 4], pa: [1, 4], dil: [1, 2]),
         Case(n: 1, cin: 1, cout: 30, groups: 1, spatial: [7, 181], k: [4, 3], stride: [2, 2], pb: [1, 0], pa: [2, 1], dil: [1, 1]),
         // Small maps with channels in vector lanes: 7×7 outputs at strides 1, 2 and 3, a 2×14 map, a 14×14 map
         // (the largest handled), filters not a multiple of 32 (a task with 6 of them).

@@ -82,6 +82,7 @@ public func convBackward(_ x: Tensor, weight: Tensor, gradOutput gy: Tensor, opt
         // took the transposed-convolution path above).
         // With at least as many samples as threads, each worker owns whole samples (private dW, summed at
         // the end); otherwise samples go one at a time through multi-threaded GEMMs.
+        let directWeightGradient = plan.usesDirectKernel
         let bySample = N >= T
         let workers = bySample ? T : 1
         let wCount = weight.count
@@ -97,10 +98,15 @@ public func convBackward(_ x: Tensor, weight: Tensor, gradOutput gy: Tensor, opt
                     let xs = xp + (n * cin + g * cg) * S
                     let dy = gp + (n * cout + g * mg) * P
                     let wg = wp + g * mg * K
-                    if needWeight && plan.usesDirectKernel {
-                        withUnsafePointer(to: cgeo) { ck_direct_conv_dweight($0, Int32(mg), dy, xs, dW + g * mg * K) }
+                    if needWeight && directWeightGradient {
+                        if threaded && T > 1 {
+                            directWeightGradientInParallel(cgeo, filters: mg, dy: dy, positions: P, x: xs, channelVolume: S,
+                                                           kernelVolume: geo.kernelVolume, into: dW + g * mg * K)
+                        } else {
+                            withUnsafePointer(to: cgeo) { ck_direct_conv_dweight($0, Int32(mg), dy, xs, dW + g * mg * K) }
+                        }
                     }
-                    if needWeight && !plan.usesDirectKernel {
+                    if needWeight && !directWeightGradient {
                         // With many positions, dWᵀ [K × mg] = im2col [K × P] · dyᵀ [P × mg]: the big operand
                         // (im2col) is packed along its rows, which is cheap; only dy is read transposed.
                         let col: UnsafePointer<Float>
@@ -251,6 +257,30 @@ func flippedTransposedWeight(_ w: Tensor, groups G: Int) -> Tensor {
                 let s = ((g * mg + m) * cg + c) * kvol, d = ((g * cg + c) * mg + m) * kvol
                 for k in 0..<kvol { o[d + k] = src[s + kvol - 1 - k] }
             } } }
+        }
+    }
+}
+
+/// The direct weight-gradient kernel on every thread, for one sample: tasks are (8 filters) × (a range of input
+/// channels), each accumulating into its own buffer, then added into dW [filters × channels·kvol].
+private func directWeightGradientInParallel(_ geo: ck_conv_geom, filters mg: Int, dy: UnsafePointer<Float>, positions P: Int,
+                                            x: UnsafePointer<Float>, channelVolume S: Int, kernelVolume kvol: Int,
+                                            into dW: UnsafeMutablePointer<Float>) {
+    let cg = Int(geo.c), K = cg * kvol, T = Parallel.threads
+    let mChunks = (mg + 7) / 8
+    let channelParts = Swift.max(1, Swift.min(cg, (2 * T + mChunks - 1) / mChunks))   // about 2 tasks per thread
+    let per = (cg + channelParts - 1) / channelParts
+    let cParts = (cg + per - 1) / per
+    Parallel.forEach(mChunks * cParts) { t in
+        let m0 = (t / cParts) * 8, mc = Swift.min(8, mg - m0)
+        let c0 = (t % cParts) * per, c1 = Swift.min(cg, c0 + per)
+        var sub = geo
+        sub.c = Int32(c1 - c0)
+        let kSub = (c1 - c0) * kvol
+        var local = [Float](repeating: 0, count: mc * kSub)
+        local.withUnsafeMutableBufferPointer { lb in
+            withUnsafePointer(to: sub) { ck_direct_conv_dweight($0, Int32(mc), dy + m0 * P, x + c0 * S, lb.baseAddress!) }
+            for m in 0..<mc { for k in 0..<kSub { dW[(m0 + m) * K + c0 * kvol + k] += lb[m * kSub + k] } }
         }
     }
 }
