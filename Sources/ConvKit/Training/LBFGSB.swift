@@ -101,14 +101,17 @@ public struct LBFGSB {
         let fppFloor = 1e-14 * abs(fpp)
         var dtMin = -fp / fpp
         var tOld = 0.0
-        let order = (0..<n).filter { t[$0] > 0 && t[$0].isFinite }.sorted { t[$0] < t[$1] }
+        var breakpoints = [(Double, Int)]()
+        for i in 0..<n where t[i] > 0 && t[i].isFinite { breakpoints.append((t[i], i)) }
+        breakpoints.sort { $0.0 < $1.0 }
         var mc = [Double](repeating: 0, count: k2)
-        for b in order {
-            let dt = t[b] - tOld
+        var wb = [Double](repeating: 0, count: k2)
+        for (tb, b) in breakpoints {
+            let dt = tb - tOld
             if dtMin < dt { break }
             xc[b] = d[b] > 0 ? upper[b] : lower[b]
             let zb = xc[b] - x[b], gb = g[b]
-            let wb = w.row(b)
+            w.row(b, into: &wb)
             let mwb = multiply(m, wb)
             for j in 0..<k2 { c[j] += dt * p[j]; mc[j] += dt * mp[j] }
             fp += dt * fpp + gb * gb + theta * gb * zb - gb * dotProduct(wb, mc)
@@ -117,7 +120,7 @@ public struct LBFGSB {
             for j in 0..<k2 { p[j] += gb * wb[j]; mp[j] += gb * mwb[j] }
             d[b] = 0
             dtMin = -fp / fpp
-            tOld = t[b]
+            tOld = tb
         }
         dtMin = max(dtMin, 0)
         tOld += dtMin
@@ -127,43 +130,47 @@ public struct LBFGSB {
     }
 
     /// The direct primal method (section 5.1): minimizes the model over the variables free at x^c, then steps
-    /// back along that direction to stay in the box.
+    /// back along that direction to stay in the box. The columns of W are gathered over the free variables
+    /// once (V_a = W[:, a] restricted to F), so every product is a contiguous dot product or axpy.
     func subspaceMinimum(x: [Double], g: [Double], cauchy xc: [Double], c: [Double], lower: [Double], upper: [Double],
                          memory w: CompactMemory, m: [[Double]]) -> [Double] {
         let n = x.count, k2 = 2 * w.count, theta = w.theta
         let free = (0..<n).filter { xc[$0] > lower[$0] && xc[$0] < upper[$0] }
         if free.isEmpty { return xc }
+        let nf = free.count
+        let columns: [[Double]] = w.y.map { y in free.map { y[$0] } } + w.s.map { s in free.map { theta * s[$0] } }
         let mc = multiply(m, c)
-        var r = [Double](repeating: 0, count: free.count)
-        var wtzr = [Double](repeating: 0, count: k2)
-        var wtzzw = [[Double]](repeating: [Double](repeating: 0, count: k2), count: k2)
-        for (a, i) in free.enumerated() {
-            let wi = w.row(i)
-            r[a] = g[i] + theta * (xc[i] - x[i]) - dotProduct(wi, mc)
-            for j in 0..<k2 {
-                wtzr[j] += wi[j] * r[a]
-                for l in 0...j { wtzzw[j][l] += wi[j] * wi[l] }
-            }
-        }
-        var v = multiply(m, wtzr)
+        // r = Zᵀ(g + θ(x^c − x) − W·M·c)
+        var r = free.map { g[$0] + theta * (xc[$0] - x[$0]) }
+        for a in 0..<k2 where mc[a] != 0 { axpy(-mc[a], columns[a], &r) }
+        var v = multiply(m, columns.map { dotProduct($0, r) })
         if k2 > 0 {
-            for j in 0..<k2 { for l in 0..<j { wtzzw[l][j] = wtzzw[j][l] } }
-            let mwz = (0..<k2).map { j in (0..<k2).map { l in (0..<k2).reduce(0.0) { $0 + m[j][$1] * wtzzw[$1][l] } } }
-            let nMatrix = (0..<k2).map { j in (0..<k2).map { l in (j == l ? 1 : 0) - mwz[j][l] / theta } }
+            var wtzzw = [[Double]](repeating: [Double](repeating: 0, count: k2), count: k2)
+            for a in 0..<k2 { for b in 0...a { let d = dotProduct(columns[a], columns[b]); wtzzw[a][b] = d; wtzzw[b][a] = d } }
+            // N = I − (1/θ)·M·WᵀZZᵀW; v ← N⁻¹·M·WᵀZr
+            let nMatrix = (0..<k2).map { j in (0..<k2).map { l in
+                (j == l ? 1 : 0) - (0..<k2).reduce(0.0) { $0 + m[j][$1] * wtzzw[$1][l] } / theta
+            } }
             guard let solved = solveLinear(nMatrix, v) else { return xc }
             v = solved
         }
-        var du = [Double](repeating: 0, count: free.count)
-        for a in free.indices { du[a] = -r[a] / theta - (k2 > 0 ? dotProduct(w.row(free[a]), v) / (theta * theta) : 0) }
+        // d^u = −r/θ − Zᵀ·W·v/θ²
+        var du = r.map { -$0 / theta }
+        for a in 0..<k2 where v[a] != 0 { axpy(-v[a] / (theta * theta), columns[a], &du) }
         var alpha = 1.0
-        for (a, i) in free.enumerated() where du[a] != 0 {
-            let room = du[a] > 0 ? (upper[i] - xc[i]) / du[a] : (lower[i] - xc[i]) / du[a]
-            alpha = min(alpha, room)
+        for a in 0..<nf where du[a] != 0 {
+            let i = free[a]
+            alpha = min(alpha, du[a] > 0 ? (upper[i] - xc[i]) / du[a] : (lower[i] - xc[i]) / du[a])
         }
         var target = xc
-        for (a, i) in free.enumerated() { target[i] = min(max(xc[i] + alpha * du[a], lower[i]), upper[i]) }
+        for a in 0..<nf { let i = free[a]; target[i] = min(max(xc[i] + alpha * du[a], lower[i]), upper[i]) }
         return target
     }
+}
+
+/// y ← y + a·x.
+private func axpy(_ a: Double, _ x: [Double], _ y: inout [Double]) {
+    x.withUnsafeBufferPointer { px in y.withUnsafeMutableBufferPointer { py in for i in 0..<py.count { py[i] += a * px[i] } } }
 }
 
 /// The last pairs (s, y) and what the compact representation needs from them: SᵀY, SᵀS and θ = yᵀy/sᵀy.
@@ -194,8 +201,11 @@ struct CompactMemory {
         theta = yTy / sTy
     }
 
-    /// Row i of W = [Y θS]: (y_0[i] … y_{k−1}[i], θs_0[i] … θs_{k−1}[i]).
-    func row(_ i: Int) -> [Double] { y.map { $0[i] } + s.map { theta * $0[i] } }
+    /// Row i of W = [Y θS]: (y_0[i] … y_{k−1}[i], θs_0[i] … θs_{k−1}[i]), written into `out` (2k elements).
+    func row(_ i: Int, into out: inout [Double]) {
+        let k = count
+        for j in 0..<k { out[j] = y[j][i]; out[k + j] = theta * s[j][i] }
+    }
 
     /// Wᵀv.
     func transposedTimes(_ v: [Double]) -> [Double] { y.map { dotProduct($0, v) } + s.map { theta * dotProduct($0, v) } }
