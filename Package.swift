@@ -18,7 +18,10 @@ let package = Package(
         .target(name: "CConvKernels", cSettings: [.define("NDEBUG")]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .target(name: "ConvKit", dependencies: ["CConvKernels", "CZlib"]),
-        .target(name: "ConvKitData", dependencies: ["ConvKit"]),
+        // JPEG through libjpeg-turbo (Debian's libjpeg62-turbo-dev); the C layer turns libjpeg's error exits into errors.
+        .systemLibrary(name: "CLibJPEG", pkgConfig: "libjpeg", providers: [.apt(["libjpeg62-turbo-dev"])]),
+        .target(name: "CImageCodecs", dependencies: ["CLibJPEG"]),
+        .target(name: "ConvKitData", dependencies: ["ConvKit", "CImageCodecs"]),
         .target(name: "ConvKitModels", dependencies: ["ConvKit"]),
         // Detection (boxes, NMS, anchors, YOLO, COCO evaluation, datasets) and the other vision tasks.
         .target(name: "ConvKitVision", dependencies: ["ConvKit", "ConvKitData", "ConvKitModels", "CConvKernels"]),

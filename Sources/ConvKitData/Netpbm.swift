@@ -70,14 +70,42 @@ public enum Netpbm {
     }
 }
 
-/// Reads any supported image file by its content (PNG or Netpbm) into [C, H, W] with values 0…255.
+/// Reads any supported image file by its content (PNG, JPEG or Netpbm) into [C, H, W] with values 0…255.
 public enum ImageFile {
-    public static func load(_ path: String) throws -> Tensor {
+    /// File name extensions of the formats `load` reads (lower case).
+    public static let extensions: Set<String> = ["png", "jpg", "jpeg", "jpe", "jfif", "pgm", "ppm", "pbm", "pnm"]
+
+    /// Whether `name` has one of `extensions` (any case).
+    public static func isImage(_ name: String) -> Bool { extensions.contains((name as NSString).pathExtension.lowercased()) }
+
+    /// Writes `image` in the format its extension names — .png, .jpg/.jpeg (at `quality`), .ppm/.pgm — atomically.
+    public static func save(_ image: PNG.Image, to path: String, quality: Int = 90) throws {
+        switch (path as NSString).pathExtension.lowercased() {
+        case "png": try PNG.save(image, to: path)
+        case "jpg", "jpeg", "jpe", "jfif": try JPEG.save(image, to: path, quality: quality)
+        case "ppm", "pgm", "pnm":
+            let channels = image.channels >= 3 ? 3 : 1
+            var samples = [UInt16](repeating: 0, count: image.width * image.height * channels)
+            let scale = image.bitDepth == 16 ? 257 : 1
+            for i in 0..<(image.width * image.height) { for c in 0..<channels { samples[i * channels + c] = image.samples[i * image.channels + c] / UInt16(scale) } }
+            try AtomicFile.write(Data(Netpbm.encode(PNG.Image(width: image.width, height: image.height, channels: channels, samples: samples))), to: path)
+        default:
+            throw ConvKitError.invalidArgument(name: "output file \(path)", expected: "a name ending in .png, .jpg, .jpeg, .ppm or .pgm",
+                                               found: (path as NSString).pathExtension.isEmpty ? "no extension" : "." + (path as NSString).pathExtension)
+        }
+    }
+
+    /// Decodes any supported image file into an image of 8- or 16-bit samples (JPEG: EXIF orientation applied).
+    public static func loadImage(_ path: String) throws -> PNG.Image {
         let bytes = [UInt8](try AtomicFile.read(path))
-        let img: PNG.Image
-        if bytes.starts(with: PNG.signature) { img = try PNG.decode(bytes, path: path) }
-        else if bytes.first == UInt8(ascii: "P") { img = try Netpbm.decode(bytes, path: path) }
-        else { throw ConvKitError.corruptFile(path: path, offset: 0, expected: "a PNG or Netpbm (PGM/PPM/PBM) image", found: "unknown bytes") }
+        if bytes.starts(with: PNG.signature) { return try PNG.decode(bytes, path: path) }
+        if bytes.starts(with: JPEG.signature) { return try JPEG.decode(bytes, path: path) }
+        if bytes.first == UInt8(ascii: "P") { return try Netpbm.decode(bytes, path: path) }
+        throw ConvKitError.corruptFile(path: path, offset: 0, expected: "a PNG, JPEG or Netpbm (PGM/PPM/PBM) image", found: "unknown bytes")
+    }
+
+    public static func load(_ path: String) throws -> Tensor {
+        let img = try loadImage(path)
         let t = img.tensor
         return img.bitDepth == 16 ? t * (255 / 65_535) : t
     }

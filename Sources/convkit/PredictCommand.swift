@@ -5,7 +5,7 @@ import Foundation
 
 /// `convkit predict`: the top-k classes with probabilities for each image file.
 struct PredictCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "predict", abstract: "Classify image files (PNG, PGM, PPM) with a trained model.")
+    static let configuration = CommandConfiguration(commandName: "predict", abstract: "Classify image files (PNG, JPEG, PGM, PPM) with a trained model.")
 
     @Option(help: "Model name (checked against the checkpoint).") var model: String?
     @Option(help: "Checkpoint written by `convkit train`.") var weights: String

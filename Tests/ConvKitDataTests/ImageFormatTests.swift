@@ -73,7 +73,7 @@ final class ImageFormatTests: XCTestCase {
         }
         XCTAssertThrowsError(try Netpbm.decode(Array("P5\nx 10\n".utf8), path: "garbled.pgm"))
         XCTAssertThrowsError(try ImageFile.load(Self.fixtures + "/make_png_fixtures.py")) { e in
-            XCTAssertTrue("\(e)".contains("PNG or Netpbm"), "\(e)")
+            XCTAssertTrue("\(e)".contains("PNG, JPEG or Netpbm"), "\(e)")
         }
     }
 }

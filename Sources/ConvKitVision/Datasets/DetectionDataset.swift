@@ -58,8 +58,8 @@ public enum YOLOFolder {
             throw ConvKitError.io(path: "\(dir)/\(split)/images", reason: "no such folder (a YOLO folder has SPLIT/images and SPLIT/labels, or images/SPLIT and labels/SPLIT)")
         }
         let names = try classNames(dir)
-        let files = try FileManager.default.contentsOfDirectory(atPath: imageDir).filter { ["png", "pgm", "ppm", "pbm"].contains(($0 as NSString).pathExtension.lowercased()) }.sorted()
-        guard !files.isEmpty else { throw ConvKitError.io(path: imageDir, reason: "no PNG/PGM/PPM images") }
+        let files = try FileManager.default.contentsOfDirectory(atPath: imageDir).filter { ImageFile.isImage($0) }.sorted()
+        guard !files.isEmpty else { throw ConvKitError.io(path: imageDir, reason: "no PNG, JPEG, PGM or PPM images") }
         var samples = [DetectionSample]()
         var maxClass = -1
         for f in files.prefix(maxImages ?? files.count) {

@@ -14,8 +14,8 @@ public enum SegmentationFolder {
     public static func load(_ dir: String, split: String, classes: Int, maxImages: Int? = nil) throws -> [Sample] {
         let imageDir = "\(dir)/\(split)/images", maskDir = "\(dir)/\(split)/masks"
         guard FileManager.default.fileExists(atPath: imageDir) else { throw ConvKitError.io(path: imageDir, reason: "no such folder (a segmentation split has images/ and masks/)") }
-        let files = try FileManager.default.contentsOfDirectory(atPath: imageDir).filter { ["png", "pgm", "ppm"].contains(($0 as NSString).pathExtension.lowercased()) }.sorted()
-        guard !files.isEmpty else { throw ConvKitError.io(path: imageDir, reason: "no PNG/PGM/PPM images") }
+        let files = try FileManager.default.contentsOfDirectory(atPath: imageDir).filter { ImageFile.isImage($0) }.sorted()
+        guard !files.isEmpty else { throw ConvKitError.io(path: imageDir, reason: "no PNG, JPEG, PGM or PPM images") }
         return try files.prefix(maxImages ?? files.count).map { f in
             let image = try ImageFile.load("\(imageDir)/\(f)")
             let maskPath = "\(maskDir)/\((f as NSString).deletingPathExtension).png"

@@ -10,7 +10,7 @@ struct DetectCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "detect", abstract: "Detect objects in images with a detector trained by `convkit train --task detect`.")
 
     @Option(help: "Detector checkpoint (yolo_tiny.safetensors).") var weights: String
-    @Argument(help: "Images (PNG, PGM, PPM).") var images: [String]
+    @Argument(help: "Images (PNG, JPEG, PGM, PPM).") var images: [String]
     @Option(help: "Folder for the pictures with boxes drawn (IMAGE_detections.png); none when omitted.") var out: String?
     @Option(help: "Score threshold (0…1).") var score: Float = 0.3
     @Option(help: "IoU threshold of the per-class NMS (0…1).") var iou: Double = 0.5

@@ -8,7 +8,7 @@ import Foundation
 struct EdgesCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "edges", abstract: "Edge detection with vertical, horizontal, Sobel, Scharr and 45° filters.")
 
-    @Argument(help: "Image (PNG, PGM, PPM).") var image: String
+    @Argument(help: "Image (PNG, JPEG, PGM, PPM).") var image: String
     @Option(help: "Filter: \(EdgeFilter.allCases.map(\.rawValue).joined(separator: ", ")).") var filter = "sobel"
     @Option(help: "Output PNG of |response| scaled to 0…255.") var out: String?
     @Flag(help: "Train one 3×3 convolution to reproduce --filter (a single-direction one) on this image and compare.") var learn = false

@@ -11,7 +11,7 @@ struct SegmentCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "segment", abstract: "Segment images with a U-Net trained by `convkit train --task segment`.")
 
     @Option(help: "U-Net checkpoint (unet.safetensors).") var weights: String
-    @Argument(help: "Images (PNG, PGM, PPM) of the size the network was trained on, or divisible by 16.") var images: [String]
+    @Argument(help: "Images (PNG, JPEG, PGM, PPM) of the size the network was trained on, or divisible by 16.") var images: [String]
     @Option(help: "Output folder for IMAGE_mask.png and IMAGE_overlay.png.") var out = "runs/segment"
     @OptionGroup var threadOptions: ThreadOptions
 

@@ -18,7 +18,7 @@ struct StyleCommand: ParsableCommand {
         Layers by torchvision index (features.22) or by name (relu4_2).
         """)
 
-    @Option(help: "Content image (PNG, PGM, PPM).") var content = "Data/images/chelsea.png"
+    @Option(help: "Content image (PNG, JPEG, PGM, PPM).") var content = "Data/images/chelsea.png"
     @Option(help: "Style image.") var style = "Data/images/gravel.png"
     @Option(help: "Feature network: random, vgg16, vgg19 (default: vgg19 with --weights, else random).") var network: String?
     @Option(help: "VGG weights (safetensors with torchvision names).") var weights: String?
