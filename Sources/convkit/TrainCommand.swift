@@ -64,7 +64,7 @@ struct TrainCommand: ParsableCommand {
             return
         }
         if task == .segment {
-            try SegmentationTraining(data: data, epochs: epochs ?? 12, batchSize: batchSize ?? 16, lr: lr, seed: seed, out: out, json: json).run()
+            try SegmentationTraining(data: data, epochs: epochs ?? 9, batchSize: batchSize ?? 16, lr: lr, seed: seed, out: out, json: json).run()
             return
         }
         if task == .rcnn {
@@ -108,8 +108,9 @@ struct TrainCommand: ParsableCommand {
         try Checkpoint.save(net, optimizer: opt, epoch: epochs, metadata: input.metadata, to: checkpoint)
         let result = trainer.evaluate(testLoader)
         let imagesPerSecond = Double(splits.train.count * trainer.history.count) / Swift.max(trainSeconds, 1e-9)
+        let pictures = try ReportVisualizations.write(net: net, input: input, test: splits.test, to: out)
         let report = try TrainingReport(model: entry.name, dataset: splits.name, history: trainer.history, evaluation: result,
-                                        test: splits.test, classNames: splits.test.classNames).write(to: out)
+                                        test: splits.test, classNames: splits.test.classNames, pictures: pictures).write(to: out)
         let summary = String(format: "test accuracy %.2f%%, test loss %.4f, %.0f images/s, %.1f s; checkpoint %@, report %@",
                              result.accuracy * 100, result.loss, imagesPerSecond, wall, checkpoint, report)
         FileHandle.standardError.write((summary + "\n").data(using: .utf8)!)

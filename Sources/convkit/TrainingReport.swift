@@ -10,6 +10,8 @@ struct TrainingReport {
     let evaluation: EvaluationResult
     let test: LabeledImages
     let classNames: [String]
+    /// Pictures already written next to the report (ReportVisualizations), shown and linked.
+    var pictures: [ReportVisualizations.Picture] = []
 
     /// Writes the files and returns the report's path.
     func write(to dir: String) throws -> String {
@@ -44,7 +46,15 @@ struct TrainingReport {
             let png = PNG.encode(PNG.Image(tensor: img, maxValue: img.scalars.max() ?? 255 > 1 ? 255 : 1))
             html += "<figure><img src=\"data:image/png;base64,\(Data(png).base64EncodedString())\"><figcaption>\(classNames[m.label]) → \(classNames[m.predicted])<br>\(String(format: "%.0f", m.probability * 100)) %</figcaption></figure>"
         }
-        html += "</div></body></html>\n"
+        html += "</div>"
+        if !pictures.isEmpty {
+            html += "<h2>What the units see</h2>"
+            for p in pictures {
+                html += "<figure style=\"margin:1em 0\"><figcaption><b>\(p.title)</b> — \(p.caption) (<a href=\"\(p.file)\">\(p.file)</a>)</figcaption>"
+                html += "<a href=\"\(p.file)\"><img src=\"\(p.file)\" style=\"max-width:100%;image-rendering:pixelated\"></a></figure>"
+            }
+        }
+        html += "</body></html>\n"
         let path = dir + "/report.html"
         try AtomicFile.write(Data(html.utf8), to: path)
         return path
