@@ -1,0 +1,77 @@
+import ArgumentParser
+import ConvKit
+import ConvKitData
+import ConvKitVision
+import Foundation
+
+/// `convkit faces`: face detection (and, as it lands, embeddings, verification and a database of people).
+struct FacesCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "faces", abstract: "Faces: detection with MTCNN's pretrained weights.",
+                                                    subcommands: [FacesDetectCommand.self])
+}
+
+/// `convkit faces detect IMAGE…`: boxes, scores and five landmarks per face.
+struct FacesDetectCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "detect",
+        abstract: "Detect faces and their five landmarks (eyes, nose, mouth corners) with MTCNN (Zhang et al. 2016).")
+
+    @Argument(help: "Images (PNG, JPEG, PGM, PPM).") var images: [String]
+    @Option(help: "Detector: mtcnn.") var detector = "mtcnn"
+    @Option(help: "Folder with pnet.npz, rnet.npz, onet.npz (default: the bundled Data/models/mtcnn).") var weights: String?
+    @Option(help: "Smallest face side in pixels (12…10000).") var minSize: Float = 20
+    @Option(help: "Pyramid scale factor (0.1…0.95).") var factor: Float = 0.709
+    @Option(help: "Face-probability thresholds of P-Net, R-Net and O-Net, comma-separated (each 0…1).") var thresholds = "0.6,0.7,0.7"
+    @Option(help: "Folder for IMAGE_faces.png with boxes and landmarks drawn.") var out: String?
+    @Flag(help: "Print one JSON object: {\"faces\":[{\"image\",\"box\",\"score\",\"landmarks\"}]}.") var json = false
+    @OptionGroup var threadOptions: ThreadOptions
+
+    func validate() throws {
+        guard !images.isEmpty else { throw ValidationError("give at least one image") }
+        guard (12...10_000).contains(minSize) else { throw ValidationError("--min-size must be 12…10000, found \(minSize)") }
+        guard (0.1...0.95).contains(factor) else { throw ValidationError("--factor must be 0.1…0.95, found \(factor)") }
+    }
+
+    func run() throws {
+        threadOptions.apply()
+        guard detector == "mtcnn" else {
+            throw ConvKitError.invalidArgument(name: "--detector", expected: "mtcnn (mmod and blazeface are not built yet)", found: detector)
+        }
+        let t = thresholds.split(separator: ",").map { Float($0.trimmingCharacters(in: .whitespaces)) }
+        guard t.count == 3, t.allSatisfy({ $0 != nil && (0...1).contains($0!) }) else {
+            throw ConvKitError.invalidArgument(name: "--thresholds", expected: "three numbers in 0…1, comma-separated", found: thresholds)
+        }
+        let mtcnn = try weights.map { try MTCNN(directory: $0) } ?? MTCNN.bundled()
+        mtcnn.minFaceSize = minSize
+        mtcnn.scaleFactor = factor
+        mtcnn.thresholds = t.map { $0! }
+        if let out { try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true) }
+        var records = [[String: Any]]()
+        for path in images {
+            let image = try ImageFile.load(path)
+            let faces = try mtcnn.detect(image)
+            for f in faces {
+                records.append(["image": path, "box": f.box.map(Double.init), "score": Double(f.score), "landmarks": f.landmarks.map { $0.map(Double.init) }])
+            }
+            if !json {
+                let list = faces.map { String(format: "%.3f [%.0f,%.0f,%.0f,%.0f]", $0.score, $0.box[0], $0.box[1], $0.box[2], $0.box[3]) }
+                print("\(path): \(faces.count) face\(faces.count == 1 ? "" : "s")" + (list.isEmpty ? "" : ": " + list.joined(separator: "; ")))
+            }
+            if let out {
+                var drawn = Drawing.rgb(image)
+                let thickness = Swift.max(1, Swift.max(image.shape[1], image.shape[2]) / 300)
+                for (i, f) in faces.enumerated() {
+                    Drawing.rectangle(&drawn, x1: f.box[0], y1: f.box[1], x2: f.box[2], y2: f.box[3], color: Drawing.color(i), thickness: thickness)
+                    for p in f.landmarks {
+                        let r = 1 + thickness
+                        Drawing.fill(&drawn, x0: Int(p[0]) - r, y0: Int(p[1]) - r, x1: Int(p[0]) + r + 1, y1: Int(p[1]) + r + 1, color: Drawing.color(i + 3))
+                    }
+                }
+                let stem = ((path as NSString).lastPathComponent as NSString).deletingPathExtension
+                try PNG.save(PNG.Image(tensor: drawn), to: "\(out)/\(stem)_faces.png")
+            }
+        }
+        if json {
+            print(String(data: try JSONSerialization.data(withJSONObject: ["faces": records], options: [.sortedKeys]), encoding: .utf8)!)
+        }
+    }
+}
