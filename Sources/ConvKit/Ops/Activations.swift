@@ -105,10 +105,13 @@ extension Tensor {
 public func prelu(_ x: Tensor, slope: Tensor) -> Tensor {
     let (c, inner) = preluLayout(x, slope)
     return Tensor(shape: x.shape) { o in
-        for i in 0..<o.count {
-            let v = x.scalars[i]
-            o[i] = v > 0 ? v : slope.scalars[slope.count == 1 ? 0 : (i / inner) % c] * v
-        }
+        x.withUnsafeBufferPointer { xp in slope.withUnsafeBufferPointer { sp in
+            // One plane (sample, channel) at a time: the slope is a constant there, so the loop vectorizes.
+            for start in stride(from: 0, to: o.count, by: inner) {
+                let a = sp[slope.count == 1 ? 0 : (start / inner) % c]
+                for i in start..<Swift.min(o.count, start + inner) { let v = xp[i]; o[i] = v > 0 ? v : a * v }
+            }
+        } }
     }
 }
 

@@ -121,19 +121,42 @@ public func adaptiveBin(_ i: Int, out: Int, n: Int) -> Range<Int> {
     (i * n / out)..<(((i + 1) * n + out - 1) / out)
 }
 
-/// Adaptive average pooling of a 4-d [N, C, H, W] tensor to [N, C, outH, outW].
+/// Adaptive average pooling of a 4-d [N, C, H, W] tensor to [N, C, outH, outW] (PyTorch's `adaptive_avg_pool2d`
+/// and `interpolate(mode: "area")`): output (i, j) averages input rows `adaptiveBin(i)` × columns `adaptiveBin(j)`.
+/// Separable: each row is first summed over the column bins, then the row sums over the row bins; planes run
+/// in parallel.
 public func adaptiveAvgPool2D(_ x: Tensor, outputSize: (Int, Int)) -> Tensor {
     precondition(x.rank == 4, "adaptiveAvgPool2D needs [N, C, H, W], got \(x.shape)")
     let (H, W) = (x.shape[2], x.shape[3]), (oh, ow) = outputSize
     let planes = x.shape[0] * x.shape[1]
+    let rows = (0..<oh).map { adaptiveBin($0, out: oh, n: H) }, cols = (0..<ow).map { adaptiveBin($0, out: ow, n: W) }
     return Tensor(shape: [x.shape[0], x.shape[1], oh, ow]) { o in
         x.withUnsafeBufferPointer { p in
-            for pl in 0..<planes { for i in 0..<oh { for j in 0..<ow {
-                let rh = adaptiveBin(i, out: oh, n: H), rw = adaptiveBin(j, out: ow, n: W)
-                var s: Float = 0
-                for y in rh { for xx in rw { s += p[(pl * H + y) * W + xx] } }
-                o[(pl * oh + i) * ow + j] = s / Float(rh.count * rw.count)
-            } } }
+            let out = o.baseAddress!, src = p.baseAddress!
+            Parallel.forRanges(planes, minChunk: Swift.max(1, 65_536 / Swift.max(H * W, 1))) { range in
+                var rowSums = [Float](repeating: 0, count: H * ow)
+                rowSums.withUnsafeMutableBufferPointer { t in
+                    for pl in range {
+                        let plane = src + pl * H * W
+                        for y in 0..<H {
+                            let line = plane + y * W
+                            for j in 0..<ow {
+                                var s: Float = 0
+                                for xx in cols[j] { s += line[xx] }
+                                t[y * ow + j] = s
+                            }
+                        }
+                        for i in 0..<oh {
+                            let r = rows[i]
+                            for j in 0..<ow {
+                                var s: Float = 0
+                                for y in r { s += t[y * ow + j] }
+                                out[(pl * oh + i) * ow + j] = s / Float(r.count * cols[j].count)
+                            }
+                        }
+                    }
+                }
+            }
         }
     }
 }
