@@ -1,0 +1,42 @@
+import Foundation
+import XCTest
+
+/// `convkit faces detect` and `bench --pipeline mtcnn` as a user runs them.
+final class FacesCommandLineTests: XCTestCase {
+    let dir = NSTemporaryDirectory() + "convkit-faces-\(getpid())"
+    override func tearDown() { try? FileManager.default.removeItem(atPath: dir) }
+
+    func testDetectPrintsFacesAsJSONAndDrawsThem() throws {
+        let r = try runConvkit(["faces", "detect", "Data/images/grace_hopper.jpg", "Data/images/coins.png", "--json", "--out", dir])
+        XCTAssertEqual(r.status, 0, r.err)
+        let obj = try lastJSONLine(r.out)
+        let faces = try XCTUnwrap(obj["faces"] as? [[String: Any]])
+        XCTAssertEqual(faces.count, 1, "one face in the portrait, none among the coins")
+        XCTAssertEqual(faces[0]["image"] as? String, "Data/images/grace_hopper.jpg")
+        XCTAssertEqual((faces[0]["box"] as? [Double])?.count, 4)
+        XCTAssertEqual((faces[0]["landmarks"] as? [[Double]])?.count, 5)
+        XCTAssertGreaterThan(faces[0]["score"] as? Double ?? 0, 0.99)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: dir + "/grace_hopper_faces.png"))
+        let bench = try runConvkit(["bench", "--pipeline", "mtcnn", "--image", "Data/images/astronaut.png", "--seconds", "0.05", "--json"])
+        XCTAssertEqual(bench.status, 0, bench.err)
+        let b = try lastJSONLine(bench.out)
+        XCTAssertEqual(b["pipeline"] as? String, "mtcnn")
+        XCTAssertGreaterThan(b["ms"] as? Double ?? 0, 0)
+    }
+
+    func testBadArgumentsAndFilesGiveErrors() throws {
+        let cases: [([String], String)] = [
+            (["faces", "detect", "Data/images/astronaut.png", "--thresholds", "0.6,0.7"], "three numbers"),
+            (["faces", "detect", "Data/images/astronaut.png", "--detector", "haar"], "mtcnn"),
+            (["faces", "detect", "nosuch.jpg"], "nosuch.jpg"),
+            (["faces", "detect", "README.md"], "README.md"),
+            (["faces", "detect", "Data/images/astronaut.png", "--weights", "Data"], "pnet.npz"),
+            (["faces", "detect", "Data/images/astronaut.png", "--min-size", "3"], "--min-size"),
+        ]
+        for (args, message) in cases {
+            let r = try runConvkit(args)
+            XCTAssertNotEqual(r.status, 0, args.joined(separator: " "))
+            XCTAssertTrue(r.err.split(separator: "\n").first?.contains(message) ?? false, "\(args): \(r.err)")
+        }
+    }
+}
