@@ -1,3 +1,4 @@
+import ConvKitData
 import Foundation
 import XCTest
 
@@ -7,7 +8,8 @@ final class FacesCommandLineTests: XCTestCase {
     override func tearDown() { try? FileManager.default.removeItem(atPath: dir) }
 
     func testDetectPrintsFacesAsJSONAndDrawsThem() throws {
-        let r = try runConvkit(["faces", "detect", "Data/images/grace_hopper.jpg", "Data/images/coins.png", "--json", "--out", dir])
+        let r = try runConvkit(["faces", "detect", "Data/images/grace_hopper.jpg", "Data/images/coins.png", "--json", "--out", dir,
+                                "--chips", dir + "/chips", "--chip-size", "96"])
         XCTAssertEqual(r.status, 0, r.err)
         let obj = try lastJSONLine(r.out)
         let faces = try XCTUnwrap(obj["faces"] as? [[String: Any]])
@@ -17,6 +19,7 @@ final class FacesCommandLineTests: XCTestCase {
         XCTAssertEqual((faces[0]["landmarks"] as? [[Double]])?.count, 5)
         XCTAssertGreaterThan(faces[0]["score"] as? Double ?? 0, 0.99)
         XCTAssertTrue(FileManager.default.fileExists(atPath: dir + "/grace_hopper_faces.png"))
+        XCTAssertEqual(try PNG.load(dir + "/chips/grace_hopper_face0.png").width, 96)
         let bench = try runConvkit(["bench", "--pipeline", "mtcnn", "--image", "Data/images/astronaut.png", "--seconds", "0.05", "--json"])
         XCTAssertEqual(bench.status, 0, bench.err)
         let b = try lastJSONLine(bench.out)

@@ -22,6 +22,8 @@ struct FacesDetectCommand: ParsableCommand {
     @Option(help: "Pyramid scale factor (0.1…0.95).") var factor: Float = 0.709
     @Option(help: "Face-probability thresholds of P-Net, R-Net and O-Net, comma-separated (each 0…1).") var thresholds = "0.6,0.7,0.7"
     @Option(help: "Folder for IMAGE_faces.png with boxes and landmarks drawn.") var out: String?
+    @Option(help: "Folder for aligned face chips IMAGE_faceN.png (the five landmarks on ArcFace's template).") var chips: String?
+    @Option(help: "Side of the chips in pixels (8…4096).") var chipSize = 112
     @Flag(help: "Print one JSON object: {\"faces\":[{\"image\",\"box\",\"score\",\"landmarks\"}]}.") var json = false
     @OptionGroup var threadOptions: ThreadOptions
 
@@ -29,6 +31,7 @@ struct FacesDetectCommand: ParsableCommand {
         guard !images.isEmpty else { throw ValidationError("give at least one image") }
         guard (12...10_000).contains(minSize) else { throw ValidationError("--min-size must be 12…10000, found \(minSize)") }
         guard (0.1...0.95).contains(factor) else { throw ValidationError("--factor must be 0.1…0.95, found \(factor)") }
+        guard (8...4096).contains(chipSize) else { throw ValidationError("--chip-size must be 8…4096, found \(chipSize)") }
     }
 
     func run() throws {
@@ -45,6 +48,7 @@ struct FacesDetectCommand: ParsableCommand {
         mtcnn.scaleFactor = factor
         mtcnn.thresholds = t.map { $0! }
         if let out { try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true) }
+        if let chips { try FileManager.default.createDirectory(atPath: chips, withIntermediateDirectories: true) }
         var records = [[String: Any]]()
         for path in images {
             let image = try ImageFile.load(path)
@@ -56,6 +60,13 @@ struct FacesDetectCommand: ParsableCommand {
                 let list = faces.map { String(format: "%.3f [%.0f,%.0f,%.0f,%.0f]", $0.score, $0.box[0], $0.box[1], $0.box[2], $0.box[3]) }
                 print("\(path): \(faces.count) face\(faces.count == 1 ? "" : "s")" + (list.isEmpty ? "" : ": " + list.joined(separator: "; ")))
             }
+            let stem = ((path as NSString).lastPathComponent as NSString).deletingPathExtension
+            if let chips {
+                for (i, f) in faces.enumerated() {
+                    let chip = try FaceAlignment.chip(Drawing.rgb(image), landmarks: f.landmarks, size: chipSize)
+                    try PNG.save(PNG.Image(tensor: chip), to: "\(chips)/\(stem)_face\(i).png")
+                }
+            }
             if let out {
                 var drawn = Drawing.rgb(image)
                 let thickness = Swift.max(1, Swift.max(image.shape[1], image.shape[2]) / 300)
@@ -66,7 +77,6 @@ struct FacesDetectCommand: ParsableCommand {
                         Drawing.fill(&drawn, x0: Int(p[0]) - r, y0: Int(p[1]) - r, x1: Int(p[0]) + r + 1, y1: Int(p[1]) + r + 1, color: Drawing.color(i + 3))
                     }
                 }
-                let stem = ((path as NSString).lastPathComponent as NSString).deletingPathExtension
                 try PNG.save(PNG.Image(tensor: drawn), to: "\(out)/\(stem)_faces.png")
             }
         }
