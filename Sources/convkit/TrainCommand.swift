@@ -2,6 +2,7 @@ import ArgumentParser
 import ConvKit
 import ConvKitData
 import ConvKitModels
+import ConvKitVision
 import Foundation
 
 enum OptimizerChoice: String, ExpressibleByArgument, CaseIterable {
@@ -25,15 +26,19 @@ struct TrainCommand: ParsableCommand {
         commandName: "train",
         abstract: "Train a model (default: LeNet-5 on the bundled MNIST-5k) and write a checkpoint and a report.")
 
-    enum Task: String, ExpressibleByArgument, CaseIterable { case classify, detect, localize, rcnn, segment }
+    enum Task: String, ExpressibleByArgument, CaseIterable { case classify, detect, localize, rcnn, segment, siamese }
 
-    @Option(help: "What to train: classify (default), detect (a YOLO detector) localize (one digit: class, box, landmarks) rcnn (selective search + a proposal classifier) or segment (a U-Net on index masks).") var task = Task.classify
+    @Option(help: "What to train: classify (default), detect (a YOLO detector) localize (one digit: class, box, landmarks) rcnn (selective search + a proposal classifier), segment (a U-Net on index masks) or siamese (an embedding for one-shot verification, measured on held-out classes).") var task = Task.classify
+    @Option(help: "For --task siamese: triplet, contrastive or pairs (the notes' σ(Σ w·|f(a) − f(b)| + b) head).") var loss = "triplet"
+    @Option(help: "For --loss triplet: semi-hard or batch-hard mining.") var mining = "semi-hard"
+    @Flag(help: "For --task siamese: six symmetries of each training image as new classes (6 classes become 36).") var classAugmentation = false
+    @Option(help: "Margin α of the triplet (default 0.5) or contrastive (default 1) loss.") var margin: Float?
     @Option(help: "Model name (see `convkit models`; default lenet5, yolo_tiny for detect).") var model: String?
     @Option(help: "Dataset folder: MNIST's IDX layout (default: the bundled Data/mnist5k); for detect a YOLO or COCO folder (default: the generated digits set).") var data: String?
     @Option(help: "Epochs (1…10000; default 40, \(DetectionTrainingDefaults.epochs) for detect).") var epochs: Int?
     @Option(name: .customLong("batch-size"), help: "Mini-batch size (1…65536; default 64, \(DetectionTrainingDefaults.batchSize) for detect).") var batchSize: Int?
     @Option(help: "Optimizer: \(OptimizerChoice.allCases.map(\.rawValue).joined(separator: ", ")).") var optimizer = OptimizerChoice.adam
-    @Option(help: "Learning rate (0 < lr ≤ 10; default 0.002).") var lr: Float = 0.002
+    @Option(name: .customLong("lr"), help: "Learning rate (0 < lr ≤ 10; default 0.002, 0.001 for siamese).") var lrOption: Float?
     @Option(help: "Learning-rate schedule: constant, cosine, step (×0.1 every third of the run).") var schedule = "cosine"
     @Option(help: "Comma-separated augmentations (mirror, crop, rotate, shear, shift, zoom, elastic, color; NAME=VALUE to tune) or none.")
     var augment = "rotate=12,shift=0.1,zoom=0.1,shear=0.15"
@@ -45,11 +50,14 @@ struct TrainCommand: ParsableCommand {
     func validate() throws {
         if let epochs, !(1...10_000).contains(epochs) { throw ValidationError("--epochs must be in 1…10000, found \(epochs)") }
         if let batchSize, !(1...65_536).contains(batchSize) { throw ValidationError("--batch-size must be in 1…65536, found \(batchSize)") }
-        guard lr > 0 && lr <= 10 && lr.isFinite else { throw ValidationError("--lr must be in (0, 10], found \(lr)") }
+        if let lr = lrOption { guard lr > 0 && lr <= 10 && lr.isFinite else { throw ValidationError("--lr must be in (0, 10], found \(lr)") } }
         guard ["constant", "cosine", "step"].contains(schedule) else {
             throw ValidationError("--schedule must be constant, cosine or step, found \(schedule)")
         }
     }
+
+    /// The learning rate of every task but siamese.
+    var lr: Float { lrOption ?? 0.002 }
 
     func run() throws {
         threadOptions.apply()
@@ -61,6 +69,20 @@ struct TrainCommand: ParsableCommand {
         }
         if task == .localize {
             try LocalizationTraining(epochs: epochs ?? 25, batchSize: batchSize ?? 64, lr: lr, seed: seed, out: out, json: json).run()
+            return
+        }
+        if task == .siamese {
+            guard let kind = SiameseTraining.LossKind(rawValue: loss) else {
+                throw ConvKitError.invalidArgument(name: "--loss", expected: "triplet, contrastive or pairs", found: loss)
+            }
+            guard let m = TripletMining(rawValue: mining) else {
+                throw ConvKitError.invalidArgument(name: "--mining", expected: "batch-hard or semi-hard", found: mining)
+            }
+            if let margin, !(margin.isFinite && margin > 0 && margin <= 10) {
+                throw ConvKitError.invalidArgument(name: "--margin", expected: "a number in (0, 10]", found: "\(margin)")
+            }
+            try SiameseTraining(data: data, loss: kind, mining: m, margin: margin, epochs: epochs ?? 10, lr: lrOption ?? 0.001, seed: seed, out: out, json: json,
+                                classAugmentation: classAugmentation).run()
             return
         }
         if task == .segment {

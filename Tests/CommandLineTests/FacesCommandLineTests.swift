@@ -42,4 +42,23 @@ final class FacesCommandLineTests: XCTestCase {
             XCTAssertTrue(r.err.split(separator: "\n").first?.contains(message) ?? false, "\(args): \(r.err)")
         }
     }
+
+    func testSiameseTrainingReportsVerificationOnHeldOutClasses() throws {
+        let r = try runConvkit(["train", "--task", "siamese", "--epochs", "1", "--out", dir, "--json"])
+        XCTAssertEqual(r.status, 0, r.err)
+        let obj = try lastJSONLine(r.out)
+        XCTAssertEqual(obj["task"] as? String, "siamese")
+        for key in ["auc", "eer", "verification_accuracy", "oneshot_accuracy", "seen_classes_auc", "wall_seconds"] {
+            XCTAssertNotNil(obj[key] as? Double, key)
+        }
+        XCTAssertGreaterThan(obj["auc"] as! Double, 0.5, "better than chance after one epoch")
+        XCTAssertTrue(r.err.contains("mean pairwise distance"), "the collapse monitor is logged")
+        XCTAssertTrue(FileManager.default.fileExists(atPath: dir + "/siamese.safetensors"))
+        for (args, message) in [(["--loss", "arcface"], "triplet, contrastive or pairs"), (["--mining", "easy"], "batch-hard or semi-hard"),
+                                (["--margin", "0"], "(0, 10]")] {
+            let bad = try runConvkit(["train", "--task", "siamese", "--epochs", "1", "--out", dir] + args)
+            XCTAssertNotEqual(bad.status, 0)
+            XCTAssertTrue(bad.err.contains(message), "\(args): \(bad.err)")
+        }
+    }
 }

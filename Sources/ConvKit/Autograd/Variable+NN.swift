@@ -176,6 +176,11 @@ public enum Functional {
 
 extension Variable {
     /// Shorthand for `Functional.activation(self, .relu)` and friends.
+    /// Each row scaled to unit L2 norm: x / √(Σ_k x_k² + ε) along `axis` (embeddings on the unit sphere).
+    public func l2Normalized(axis: Int = 1, epsilon: Float = 1e-12) -> Variable {
+        self / ((self.squared().sum(axes: [axis], keepingDims: true) + epsilon).sqrt())
+    }
+
     public func relu() -> Variable { Functional.activation(self, .relu) }
     public func sigmoid() -> Variable { Functional.activation(self, .sigmoid) }
     public func tanh() -> Variable { Functional.activation(self, .tanh) }
