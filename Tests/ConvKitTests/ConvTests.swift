@@ -105,6 +105,26 @@ final class ConvTests: XCTestCase {
         }
     }
 
+    /// Weight gradients on maps too large for finite differences, including those whose im2col is cut into
+    /// cached chunks: conv is linear in its weights, so Σ dW ⊙ V = Σ dy ⊙ conv(x, V) for any V.
+    func testWeightGradientsOfLargeMapsSatisfyTheAdjointIdentity() {
+        var rng = SeededGenerator(seed: 21)
+        let cases: [(n: Int, cin: Int, cout: Int, hw: [Int], k: [Int], stride: [Int], dil: [Int])] = [
+            (1, 8, 20, [48, 48], [3, 3], [1, 1], [1, 1]), (3, 8, 24, [50, 47], [3, 3], [1, 1], [1, 1]),
+            (1, 16, 32, [33, 50], [3, 3], [2, 2], [1, 1]), (2, 6, 18, [45, 41], [5, 3], [1, 1], [2, 1]),
+        ]
+        for c in cases {
+            let x = Tensor.uniform([c.n, c.cin] + c.hw, low: -1, high: 1, rng: &rng)
+            let w = Tensor.uniform([c.cout, c.cin] + c.k, low: -1, high: 1, rng: &rng)
+            let opts = ConvOptions(stride: c.stride, padding: .same, dilation: c.dil)
+            let dy = Tensor.uniform(conv(x, weight: w, options: opts).shape, low: -1, high: 1, rng: &rng)
+            let v = Tensor.uniform(w.shape, low: -1, high: 1, rng: &rng)
+            let gw = convBackward(x, weight: w, gradOutput: dy, options: opts, needInput: false).weight
+            let lhs = dot(gw, v), rhs = dot(dy, conv(x, weight: v, options: opts))
+            XCTAssertEqual(lhs, rhs, accuracy: 1e-4 * Swift.max(1, Swift.abs(rhs)), "\(c)")
+        }
+    }
+
     func testBackwardSingleAndMultiThreadAgree() {
         var rng = SeededGenerator(seed: 12)
         for c in Self.cases {

@@ -106,7 +106,10 @@ public func convBackward(_ x: Tensor, weight: Tensor, gradOutput gy: Tensor, opt
                             withUnsafePointer(to: cgeo) { ck_direct_conv_dweight($0, Int32(mg), dy, xs, dW + g * mg * K) }
                         }
                     }
-                    if needWeight && !directWeightGradient {
+                    if needWeight && !directWeightGradient && !geo.isPointwise && P >= 4 * mg && K * P > 1 << 17 {
+                        weightGradientInCachedChunks(cgeo, K: K, filters: mg, positions: P, kernelVolume: geo.kernelVolume, x: xs,
+                                                     channelVolume: S, dy: dy, into: dW + g * mg * K, threaded: threaded)
+                    } else if needWeight && !directWeightGradient {
                         // With many positions, dWᵀ [K × mg] = im2col [K × P] · dyᵀ [P × mg]: the big operand
                         // (im2col) is packed along its rows, which is cheap; only dy is read transposed.
                         let col: UnsafePointer<Float>
@@ -283,4 +286,34 @@ private func directWeightGradientInParallel(_ geo: ck_conv_geom, filters mg: Int
             for m in 0..<mc { for k in 0..<kSub { dW[(m0 + m) * K + c0 * kvol + k] += lb[m * kSub + k] } }
         }
     }
+}
+
+/// dWᵀ [K × mg] = im2col [K × P] · dyᵀ [P × mg] over chunks of positions small enough that each chunk's im2col
+/// (K × chunk, at most 512 KB) stays in cache while the GEMM reads it, instead of materializing all K × P
+/// values in memory first; then dW [mg × K] += dWᵀᵀ.
+private func weightGradientInCachedChunks(_ geo: ck_conv_geom, K: Int, filters mg: Int, positions P: Int, kernelVolume kvol: Int,
+                                          x: UnsafePointer<Float>, channelVolume S: Int, dy: UnsafePointer<Float>,
+                                          into dst: UnsafeMutablePointer<Float>, threaded: Bool) {
+    let cg = Int(geo.c)
+    let chunk = Swift.min(P, Swift.max(64, (1 << 17) / K / 16 * 16))
+    let buf = ck_scratch(2, K * chunk)!
+    let dWT = ck_scratch(3, K * mg)!
+    for p0 in stride(from: 0, to: P, by: chunk) {
+        let n = Swift.min(P, p0 + chunk) - p0
+        let im2col = { (r: Range<Int>) in
+            var sub = geo
+            sub.c = Int32(r.count)
+            withUnsafePointer(to: sub) { ck_im2col($0, x + r.lowerBound * S, Int32(p0), Int32(p0 + n), buf + r.lowerBound * kvol * n, n) }
+        }
+        if threaded { Parallel.forRanges(cg, minChunk: 4) { im2col($0) } } else { im2col(0..<cg) }
+        let beta: Float = p0 == 0 ? 0 : 1
+        if threaded {
+            sgemm(m: K, n: mg, k: n, a: buf, rsa: n, csa: 1, b: dy + p0, rsb: 1, csb: P, beta: beta, c: dWT, ldc: mg)
+        } else {
+            ck_sgemm(Int32(K), Int32(mg), Int32(n), 1, buf, n, 1, dy + p0, 1, P, beta, dWT, mg)
+        }
+    }
+    for k0 in stride(from: 0, to: K, by: 32) { for m0 in stride(from: 0, to: mg, by: 32) {
+        for m in m0..<Swift.min(mg, m0 + 32) { for k in k0..<Swift.min(K, k0 + 32) { dst[m * K + k] += dWT[k * mg + m] } }
+    } }
 }
