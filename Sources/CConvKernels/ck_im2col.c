@@ -1,4 +1,5 @@
 // im2col and its adjoint col2im for the explicit-matrix paths (weight and input gradients).
+#include <string.h>
 #include "ck_internal.h"
 
 /// Calls body(row pointer offset, run start t0 in columns, run length, z, y, x0) for each run of
@@ -30,9 +31,20 @@ void ck_im2col(const ck_conv_geom *g, const float *x, int p0, int p1, float *col
                             for (int t = 0; t < len; t++) dst[t] = 0.0f;
                         } else {
                             const float *src = x + c * chan + iz * plane + (ptrdiff_t)iy * g->iw;
-                            for (int t = 0; t < len; t++) {
-                                int xx = ix + t * g->sw;
-                                dst[t] = (xx >= 0 && xx < g->iw) ? src[xx] : 0.0f;
+                            if (g->sw == 1) {
+                                // Contiguous: zeros left of the row, one copy, zeros right of it.
+                                int lo = ix < 0 ? -ix : 0, hi = g->iw - ix;
+                                if (lo > len) lo = len;
+                                if (hi > len) hi = len;
+                                if (hi < lo) hi = lo;
+                                for (int t = 0; t < lo; t++) dst[t] = 0.0f;
+                                if (hi > lo) memcpy(dst + lo, src + ix + lo, (size_t)(hi - lo) * sizeof(float));
+                                for (int t = hi; t < len; t++) dst[t] = 0.0f;
+                            } else {
+                                for (int t = 0; t < len; t++) {
+                                    int xx = ix + t * g->sw;
+                                    dst[t] = (xx >= 0 && xx < g->iw) ? src[xx] : 0.0f;
+                                }
                             }
                         }
                     })
