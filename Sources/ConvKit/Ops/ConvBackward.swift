@@ -31,7 +31,7 @@ public func convBackward(_ x: Tensor, weight: Tensor, gradOutput gy: Tensor, opt
             gy.withUnsafeBufferPointer { g in
                 for c in 0..<cout {
                     var s: Float = 0
-                    for n in 0..<N { let base = (n * cout + c) * P; for p in 0..<P { s += g[base + p] } }
+                    for n in 0..<N { s += rowSum(g.baseAddress! + (n * cout + c) * P, P) }
                     o[c] = s
                 }
             }

@@ -82,22 +82,39 @@ public func batchNormBackward(_ x: Tensor, gamma: Tensor, mean: Tensor, variance
     let L = ChannelLayout(x.shape)
     let m = Float(L.n * L.s)
     var gGamma = [Float](repeating: 0, count: L.c), gBeta = gGamma
-    var gx = Tensor.zeros(x.shape)
-    x.withUnsafeBufferPointer { p in g.withUnsafeBufferPointer { gp in gx.withUnsafeMutableBufferPointer { o in
-        for c in 0..<L.c {
-            let mu = mean.scalars[c], inv = 1 / (variance.scalars[c] + epsilon).squareRoot()
-            var sg: Float = 0, sgx: Float = 0
-            for n in 0..<L.n { let b = (n * L.c + c) * L.s; for i in 0..<L.s {
-                sg += gp[b + i]; sgx += gp[b + i] * (p[b + i] - mu) * inv
-            } }
-            gGamma[c] = sgx; gBeta[c] = sg
-            let k = gamma.scalars[c] * inv / m
-            for n in 0..<L.n { let b = (n * L.c + c) * L.s; for i in 0..<L.s {
-                let xh = (p[b + i] - mu) * inv
-                o[b + i] = k * (m * gp[b + i] - sg - xh * sgx)
-            } }
-        }
-    } } }
+    let gx = Tensor(shape: x.shape) { o in
+        x.withUnsafeBufferPointer { p in g.withUnsafeBufferPointer { gp in gGamma.withUnsafeMutableBufferPointer { gg in
+        gBeta.withUnsafeMutableBufferPointer { gb in
+            // Channels are independent: split them across threads; the two sums run in 8 vector lanes.
+            Parallel.forRanges(L.c, minChunk: Swift.max(1, 16_384 / Swift.max(L.n * L.s, 1))) { r in
+                for c in r {
+                    let mu = mean.scalars[c], inv = 1 / (variance.scalars[c] + epsilon).squareRoot()
+                    var accG = SIMD8<Float>(), accGX = SIMD8<Float>()
+                    var sg: Float = 0, sgx: Float = 0
+                    let mus = SIMD8<Float>(repeating: mu)
+                    for n in 0..<L.n {
+                        let xs = p.baseAddress! + (n * L.c + c) * L.s, gs = gp.baseAddress! + (n * L.c + c) * L.s
+                        var i = 0
+                        while i + 8 <= L.s {
+                            let gv = UnsafeRawPointer(gs + i).loadUnaligned(as: SIMD8<Float>.self)
+                            let xv = UnsafeRawPointer(xs + i).loadUnaligned(as: SIMD8<Float>.self)
+                            accG += gv; accGX += gv * (xv - mus)
+                            i += 8
+                        }
+                        while i < L.s { sg += gs[i]; sgx += gs[i] * (xs[i] - mu); i += 1 }
+                    }
+                    sg += accG.sum()
+                    sgx = (sgx + accGX.sum()) * inv
+                    gg[c] = sgx; gb[c] = sg
+                    let k = gamma.scalars[c] * inv / m
+                    for n in 0..<L.n {
+                        let base = (n * L.c + c) * L.s
+                        for i in 0..<L.s { o[base + i] = k * (m * gp[base + i] - sg - (p[base + i] - mu) * inv * sgx) }
+                    }
+                }
+            }
+        } } } }
+    }
     return (gx, Tensor(gGamma), Tensor(gBeta))
 }
 
