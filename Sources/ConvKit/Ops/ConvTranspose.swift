@@ -68,7 +68,16 @@ public func convTransposeBackward(_ x: Tensor, weight: Tensor, gradOutput g: Ten
     let (_, convOpts) = options.resolve(spatial: Array(x.shape[2...]), kernel: Array(weight.shape[2...]))
     let gx = conv(g, weight: weight, options: convOpts)
     let gw = convBackward(g, weight: weight, gradOutput: x, options: convOpts, needInput: false, needBias: false).weight
-    let gb = g.sum(axes: [0] + Array(2..<g.rank))
+    let layout = ChannelLayout(g.shape)
+    let gb = Tensor(shape: [layout.c]) { o in     // Σ over samples and positions, by vector row sums
+        g.withUnsafeBufferPointer { p in
+            for c in 0..<layout.c {
+                var s: Float = 0
+                for n in 0..<layout.n { s += rowSum(p.baseAddress! + (n * layout.c + c) * layout.s, layout.s) }
+                o[c] = s
+            }
+        }
+    }
     return (gx, gw, gb)
 }
 

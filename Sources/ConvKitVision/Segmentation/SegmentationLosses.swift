@@ -10,27 +10,32 @@ public enum SegmentationLoss {
         let (n, k, h, w) = dims(logits, labels, classWeights)
         let plane = h * w, z = logits.value
         var grad = [Float](repeating: 0, count: z.count)
-        var total = 0.0, weightSum = 0.0
-        z.withUnsafeBufferPointer { zp in
-            for b in 0..<n {
-                for p in 0..<plane {
-                    let y = labels[b * plane + p]
+        // Pixels are independent: chunks of them run in parallel, each with its own partial sums (added in chunk
+        // order, so the result does not depend on the thread count); one exp per logit.
+        let chunk = 4096, chunks = (n * plane + chunk - 1) / chunk
+        var partial = [(Double, Double)](repeating: (0, 0), count: chunks)
+        z.withUnsafeBufferPointer { zp in grad.withUnsafeMutableBufferPointer { gp in partial.withUnsafeMutableBufferPointer { pp in
+            Parallel.forEach(chunks) { t in
+                var e = [Float](repeating: 0, count: k)
+                var total = 0.0, weightSum = 0.0
+                for q in (t * chunk)..<Swift.min(n * plane, (t + 1) * chunk) {
+                    let b = q / plane, p = q % plane
+                    let y = labels[q]
                     if let ig = ignoreIndex, y == ig { continue }
                     let wy = classWeights?[Int(y)] ?? 1
                     var m = -Float.infinity
                     for c in 0..<k { m = Swift.max(m, zp[(b * k + c) * plane + p]) }
-                    var s: Float = 0
-                    for c in 0..<k { s += Foundation.exp(zp[(b * k + c) * plane + p] - m) }
-                    let logZ = m + Foundation.log(s)
-                    total += Double(wy * (logZ - zp[(b * k + Int(y)) * plane + p]))
+                    var sum: Float = 0
+                    for c in 0..<k { e[c] = Foundation.exp(zp[(b * k + c) * plane + p] - m); sum += e[c] }
+                    total += Double(wy * (m + Foundation.log(sum) - zp[(b * k + Int(y)) * plane + p]))
                     weightSum += Double(wy)
-                    for c in 0..<k {
-                        let i = (b * k + c) * plane + p
-                        grad[i] = wy * (Foundation.exp(zp[i] - logZ) - (c == Int(y) ? 1 : 0))
-                    }
+                    let inv = 1 / sum
+                    for c in 0..<k { gp[(b * k + c) * plane + p] = wy * (e[c] * inv - (c == Int(y) ? 1 : 0)) }
                 }
+                pp[t] = (total, weightSum)
             }
-        }
+        } } }
+        let total = partial.reduce(0) { $0 + $1.0 }, weightSum = partial.reduce(0) { $0 + $1.1 }
         let scale = weightSum > 0 ? Float(1 / weightSum) : 0
         let g = Tensor(shape: z.shape, scalars: grad)
         return Variable(Tensor(Float(total) * scale), parents: [logits], label: "pixelCrossEntropy") { up in [g * (up.scalar * scale)] }
