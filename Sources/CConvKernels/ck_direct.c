@@ -1,6 +1,7 @@
 // Direct convolution for layers with few filters (LeNet-sized): no im2col and no packing, which dominate
 // when M·K is small. The input is pre-padded (geometry without padding). Bodies are written once and
 // compiled per ISA by inlining into target-attributed wrappers, so the row loops vectorize at full width.
+#include <stdlib.h>
 #include "ck_internal.h"
 
 /// out[m] (+)= Σ_{c,a,b,e} W[m][c][a][b][e] · x[c] shifted, for m in 0..M-1; out is [M, od, oh, ow].
@@ -138,25 +139,42 @@ static void fwd_avx512_blocked(const ck_conv_geom *g, int M, const float *W, con
 /// AVX-512 weight gradient, stride 1 along the width. For each chunk of 8 filters and each kernel row (c, a, b),
 /// taps are taken three along the width at a time: 24 vector accumulators (8 filters × 3 taps) run over every
 /// 16-wide output segment, so each dy vector loaded feeds 3 FMAs and each shifted input vector 8 (11 loads per
-/// 24 FMAs, against 9 per 8 one tap at a time); then a horizontal reduction per accumulator.
+/// 24 FMAs, against 9 per 8 one tap at a time). The output rows are visited in bands small enough that the band's
+/// dy (8 filters × band rows) stays in cache while every kernel row passes over it; the accumulators are kept in
+/// a buffer between bands and reduced horizontally at the end.
 CK_TARGET_AVX512
 static void dw_avx512_blocked(const ck_conv_geom *g, int M, const float *dy, const float *x, float *dW) {
     const ptrdiff_t iplane = (ptrdiff_t)g->ih * g->iw, ichan = (ptrdiff_t)g->id * iplane;
     const ptrdiff_t oplane = (ptrdiff_t)g->oh * g->ow, ochan = (ptrdiff_t)g->od * oplane;
     const int kw = g->kw, kvol = g->kd * g->kh * kw, K = g->c * kvol, ow = g->ow, rows = K / kw;
+    const int chunks = (kw + 2) / 3, outRows = g->od * g->oh;
+    int band = (int)(65536 / ((ptrdiff_t)32 * (ow > 0 ? ow : 1)));
+    if (band < 1) band = 1;
+    if (band > outRows) band = outRows;
+    const size_t slots = (size_t)rows * chunks * 24;
+    __m512 *buffer = NULL;
+    if (posix_memalign((void **)&buffer, 64, slots * sizeof(__m512)) != 0) buffer = NULL;
     for (int m0 = 0; m0 < M; m0 += 8) {
         const int mc = M - m0 < 8 ? M - m0 : 8;
         const float *d[8];
         for (int m = 0; m < 8; m++) d[m] = dy + (ptrdiff_t)(m0 + (m < mc ? m : 0)) * ochan;
-        for (int r = 0; r < rows; r++) {
-            const int b = r % g->kh, a = (r / g->kh) % g->kd, c = r / (g->kh * g->kd);
-            const ptrdiff_t rowOff = c * ichan + (ptrdiff_t)a * g->dd * iplane + (ptrdiff_t)b * g->dh * g->iw;
-            for (int e0 = 0; e0 < kw; e0 += 3) {
-                const int ne = kw - e0 < 3 ? kw - e0 : 3;
-                __m512 acc[8][3];
-                for (int m = 0; m < 8; m++) for (int j = 0; j < 3; j++) acc[m][j] = _mm512_setzero_ps();
-                for (int z = 0; z < g->od; z++)
-                    for (int y = 0; y < g->oh; y++) {
+        // Without a buffer (allocation failed) one band covers every row: the same sums, less cache reuse.
+        __m512 local[24];
+        const int bandRows = buffer ? band : outRows;
+        if (buffer) for (size_t i = 0; i < slots; i++) buffer[i] = _mm512_setzero_ps();
+        for (int row0 = 0; row0 < outRows; row0 += bandRows) {
+            const int row1 = row0 + bandRows < outRows ? row0 + bandRows : outRows;
+            for (int r = 0; r < rows; r++) {
+                const int b = r % g->kh, a = (r / g->kh) % g->kd, c = r / (g->kh * g->kd);
+                const ptrdiff_t rowOff = c * ichan + (ptrdiff_t)a * g->dd * iplane + (ptrdiff_t)b * g->dh * g->iw;
+                for (int ec = 0; ec < chunks; ec++) {
+                    const int e0 = ec * 3, ne = kw - e0 < 3 ? kw - e0 : 3;
+                    __m512 *acc = buffer ? buffer + ((size_t)r * chunks + ec) * 24 : local;
+                    if (!buffer) for (int i = 0; i < 24; i++) local[i] = _mm512_setzero_ps();
+                    __m512 a0[8], a1[8], a2[8];
+                    for (int m = 0; m < 8; m++) { a0[m] = acc[m * 3]; a1[m] = acc[m * 3 + 1]; a2[m] = acc[m * 3 + 2]; }
+                    for (int zy = row0; zy < row1; zy++) {
+                        const int z = zy / g->oh, y = zy % g->oh;
                         const float *src = x + rowOff + (ptrdiff_t)z * g->sd * iplane + (ptrdiff_t)y * g->sh * g->iw + e0 * g->dw;
                         const ptrdiff_t o = z * oplane + (ptrdiff_t)y * ow;
                         for (int x0 = 0; x0 < ow; x0 += 16) {
@@ -168,17 +186,29 @@ static void dw_avx512_blocked(const ck_conv_geom *g, int M, const float *dy, con
 #pragma clang loop unroll(full)
                             for (int m = 0; m < 8; m++) {
                                 const __m512 dv = _mm512_maskz_loadu_ps(mask, d[m] + o + x0);
-                                acc[m][0] = _mm512_fmadd_ps(dv, v0, acc[m][0]);
-                                acc[m][1] = _mm512_fmadd_ps(dv, v1, acc[m][1]);
-                                acc[m][2] = _mm512_fmadd_ps(dv, v2, acc[m][2]);
+                                a0[m] = _mm512_fmadd_ps(dv, v0, a0[m]);
+                                a1[m] = _mm512_fmadd_ps(dv, v1, a1[m]);
+                                a2[m] = _mm512_fmadd_ps(dv, v2, a2[m]);
                             }
                         }
                     }
-                for (int m = 0; m < mc; m++)
-                    for (int j = 0; j < ne; j++) dW[(ptrdiff_t)(m0 + m) * K + r * kw + e0 + j] += _mm512_reduce_add_ps(acc[m][j]);
+                    for (int m = 0; m < 8; m++) { acc[m * 3] = a0[m]; acc[m * 3 + 1] = a1[m]; acc[m * 3 + 2] = a2[m]; }
+                    if (!buffer)
+                        for (int m = 0; m < mc; m++)
+                            for (int j = 0; j < ne; j++) dW[(ptrdiff_t)(m0 + m) * K + r * kw + e0 + j] += _mm512_reduce_add_ps(local[m * 3 + j]);
+                }
             }
         }
+        if (buffer)
+            for (int r = 0; r < rows; r++)
+                for (int ec = 0; ec < chunks; ec++) {
+                    const int e0 = ec * 3, ne = kw - e0 < 3 ? kw - e0 : 3;
+                    const __m512 *acc = buffer + ((size_t)r * chunks + ec) * 24;
+                    for (int m = 0; m < mc; m++)
+                        for (int j = 0; j < ne; j++) dW[(ptrdiff_t)(m0 + m) * K + r * kw + e0 + j] += _mm512_reduce_add_ps(acc[m * 3 + j]);
+                }
     }
+    free(buffer);
 }
 
 /// One tile of ck_direct_rows_forward: 6 filters × NV 16-wide vectors of one output row, summed over all K
