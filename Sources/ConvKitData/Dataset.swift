@@ -76,6 +76,15 @@ public enum Datasets {
         guard k <= 1000, (ytr + yte).allSatisfy({ $0 >= 0 }) else {
             throw ConvKitError.corruptFile(path: lp, offset: 8, expected: "labels 0…999", found: "\(k - 1)")
         }
+        // Classes are 0…K−1 with K = largest label + 1: each must have training examples, or a stray label (77 in a
+        // 10-class file) would silently make a model with 78 outputs.
+        let present = Set(ytr)
+        if let gap = (0..<k).first(where: { !present.contains($0) }) {
+            let record = ytr.firstIndex { $0 > gap } ?? yte.firstIndex { $0 > gap } ?? 0
+            let label = ytr.first { $0 > gap } ?? yte.first { $0 > gap } ?? gap
+            throw ConvKitError.corruptFile(path: lp, offset: nil, expected: "contiguous labels 0…\(k - 1), each with training examples",
+                                           found: "no example of class \(gap), but label \(label) at record \(record)")
+        }
         let names = (0..<k).map(String.init)
         return DatasetSplits(train: try LabeledImages(images: xtr, labels: ytr, classNames: names),
                              test: try LabeledImages(images: xte, labels: yte, classNames: names),

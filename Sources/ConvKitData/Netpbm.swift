@@ -132,8 +132,8 @@ public enum ImageFile {
 }
 
 extension Datasets {
-    /// A folder with one sub-folder per class (sorted names are the classes), each holding PNG/PGM/PPM
-    /// images; every image is resized (bilinear) to `size` and given `channels` (gray ↔ RGB).
+    /// A folder with one sub-folder per class (sorted names are the classes), each holding PNG/JPEG/PGM/PPM
+    /// images (other files are skipped); every image is resized (bilinear) to `size` and given `channels`.
     public static func imageFolder(_ dir: String, size: (Int, Int), channels: Int) throws -> LabeledImages {
         let fm = FileManager.default
         guard let entries = try? fm.contentsOfDirectory(atPath: dir) else { throw ConvKitError.io(path: dir, reason: "cannot list folder") }
@@ -141,7 +141,7 @@ extension Datasets {
         guard !classes.isEmpty else { throw ConvKitError.io(path: dir, reason: "no class sub-folders found") }
         var images = [Tensor](), labels = [Int]()
         for (k, cls) in classes.enumerated() {
-            let files = (try? fm.contentsOfDirectory(atPath: dir + "/" + cls))?.filter { !$0.hasPrefix(".") }.sorted() ?? []
+            let files = (try? fm.contentsOfDirectory(atPath: dir + "/" + cls))?.filter { !$0.hasPrefix(".") && ImageFile.isImage($0) }.sorted() ?? []
             for f in files {
                 var t = try ImageFile.load(dir + "/" + cls + "/" + f)
                 t = Preprocessing.matchChannels(t, channels)

@@ -61,5 +61,15 @@ func loadEvaluationSet(_ dir: String, input: ModelInput) throws -> LabeledImages
     if FileManager.default.fileExists(atPath: dir + "/t10k-images-idx3-ubyte.gz") || FileManager.default.fileExists(atPath: dir + "/t10k-images-idx3-ubyte") {
         return try Datasets.idxFolder(dir).test
     }
-    return try Datasets.imageFolder(dir, size: (input.shape[1], input.shape[2]), channels: input.shape[0])
+    // Class folders are named after classes: map each to the checkpoint's index of that name (sorted folder order
+    // need not be the training order, and a folder may be missing).
+    let set = try Datasets.imageFolder(dir, size: (input.shape[1], input.shape[2]), channels: input.shape[0])
+    let index = Dictionary(input.classes.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
+    let unknown = set.classNames.filter { index[$0] == nil }
+    guard unknown.isEmpty else {
+        throw ConvKitError.invalidArgument(name: "class folder \(unknown.joined(separator: ", ")) in \(dir)",
+                                           expected: "folders named after the model's classes: \(input.classes.joined(separator: ", "))",
+                                           found: unknown.joined(separator: ", "))
+    }
+    return try LabeledImages(images: set.images, labels: set.labels.map { index[set.classNames[$0]]! }, classNames: input.classes)
 }

@@ -8,11 +8,11 @@ struct SummaryCommand: ParsableCommand {
 
     @Argument(help: "Model name (see `convkit models`).") var model: String
     @Option(help: "Input size as CxHxW (default: the architecture's own).") var input: String?
-    @Option(help: "Number of classes (1…100000).") var classes = 1000
+    @Option(help: "Number of classes (1…100000; default the model's own: 10 for lenet5 and yolo_tiny, 1000 for the ImageNet models).") var classes: Int?
     @Flag(help: "Print one JSON object.") var json = false
 
     func validate() throws {
-        guard (1...100_000).contains(classes) else { throw ValidationError("--classes must be in 1…100000, found \(classes)") }
+        if let classes { guard (1...100_000).contains(classes) else { throw ValidationError("--classes must be in 1…100000, found \(classes)") } }
         if let input {
             let parts = input.lowercased().split(separator: "x").compactMap { Int($0) }
             guard parts.count == 3, parts.allSatisfy({ $0 > 0 && $0 <= 4096 }) else {
@@ -28,7 +28,7 @@ struct SummaryCommand: ParsableCommand {
         }
         let shape = input.map { $0.lowercased().split(separator: "x").compactMap { Int($0) } } ?? entry.inputShape
         try entry.validate(input: shape)
-        let net = entry.make(entry.name.hasPrefix("lenet") && input == nil ? 10 : classes, shape[0])
+        let net = entry.make(classes ?? (entry.name.hasPrefix("lenet") || entry.name.hasPrefix("yolo") ? 10 : 1000), shape[0])
         let s = try ModelSummary.checked(net, name: entry.name, inputShape: shape)
         print(json ? s.jsonString() : s.table())
     }
