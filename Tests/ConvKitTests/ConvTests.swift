@@ -125,6 +125,37 @@ final class ConvTests: XCTestCase {
         }
     }
 
+    /// Output padding beyond the padding (PyTorch allows output_padding < max(stride, dilation) whatever the
+    /// padding) and Keras 'same' with a kernel smaller than the stride: the last positions receive no input, so
+    /// they hold the bias alone. Shapes by PyTorch's formula; gradients by finite differences.
+    func testTransposedConvolutionWithOutputPaddingBeyondThePadding() {
+        var rng = SeededGenerator(seed: 31)
+        let cases: [(spatial: [Int], k: [Int], o: ConvTransposeOptions, out: [Int])] = [
+            ([4, 3], [3, 3], ConvTransposeOptions(stride: [2], padding: .valid, outputPadding: [1]), [10, 8]),
+            ([3, 4], [3, 2], ConvTransposeOptions(stride: [3, 2], padding: .symmetric(0), outputPadding: [2, 1]), [11, 9]),
+            ([5], [2], ConvTransposeOptions(stride: [4], padding: .same), [20]),
+            ([3, 3], [1, 1], ConvTransposeOptions(stride: [3], padding: .same), [9, 9]),
+        ]
+        for c in cases {
+            let x = Tensor.uniform([1, 2] + c.spatial, low: -1, high: 1, rng: &rng)
+            let w = Tensor.uniform([2, 3] + c.k, low: -1, high: 1, rng: &rng)
+            let b = Tensor([0.5, -1, 2])
+            let y = convTranspose(x, weight: w, bias: b, options: c.o)
+            XCTAssertEqual(y.shape, [1, 3] + c.out, "\(c.o)")
+            let last = y.slice(axis: 2, (c.out[0] - 1)..<c.out[0])
+            if c.o.outputPadding != [0] || c.o.padding == .same {
+                XCTAssertEqual(last.slice(axis: 1, 0..<1).scalars.allSatisfy { $0 == 0.5 }, true, "the unreached last row holds the bias")
+            }
+            let r = Tensor.uniform(y.shape, low: -1, high: 1, rng: &rng)
+            let grads = convTransposeBackward(x, weight: w, gradOutput: r, options: c.o)
+            let nx = numericGradient(x) { dot(convTranspose($0, weight: w, bias: b, options: c.o), r) }
+            let nw = numericGradient(w) { dot(convTranspose(x, weight: $0, bias: b, options: c.o), r) }
+            XCTAssertLessThan(relativeError(grads.input, nx), 2e-3, "dx \(c.o)")
+            XCTAssertLessThan(relativeError(grads.weight, nw), 2e-3, "dw \(c.o)")
+            XCTAssertEqual(grads.bias.scalars[0], r.slice(axis: 1, 0..<1).sum().scalar, accuracy: 1e-4)
+        }
+    }
+
     func testBackwardSingleAndMultiThreadAgree() {
         var rng = SeededGenerator(seed: 12)
         for c in Self.cases {

@@ -16,6 +16,14 @@ public struct ConvTransposeOptions: Equatable {
     /// The output spatial shape for input `spatial` and kernel `kernel`, and the equivalent forward
     /// convolution options (the transposed convolution is that convolution's input gradient).
     public func resolve(spatial: [Int], kernel: [Int]) -> (output: [Int], conv: ConvOptions) {
+        let r = resolveWithTrailingZeros(spatial: spatial, kernel: kernel)
+        return (r.output, r.conv)
+    }
+
+    /// As `resolve`, plus the positions at the end of each axis that no input reaches: when the output padding
+    /// exceeds the padding after (PyTorch allows output_padding > padding; Keras 'same' with k < s needs it),
+    /// the forward convolution covers output[0 ..< output − trailing] and the last `trailing` positions are zero.
+    func resolveWithTrailingZeros(spatial: [Int], kernel: [Int]) -> (output: [Int], conv: ConvOptions, trailing: [Int]) {
         let r = spatial.count
         func expand(_ v: [Int]) -> [Int] { v.count == 1 ? Array(repeating: v[0], count: r) : v }
         let s = expand(stride), d = expand(dilation)
@@ -37,10 +45,12 @@ public struct ConvTransposeOptions: Equatable {
         }
         precondition(out.allSatisfy { $0 > 0 }, "transposed convolution output \(out) would be empty")
         precondition((0..<r).allSatisfy { op[$0] < Swift.max(s[$0], d[$0]) }, "output padding \(op) must be smaller than stride or dilation")
-        // The forward convolution from the output back to the input; output padding is extra space after.
-        let conv = ConvOptions(stride: s, padding: .explicit(before: pb, after: (0..<r).map { pa[$0] - op[$0] }),
+        // The forward convolution from the output back to the input; output padding is extra space after, first
+        // taken from the padding after, the rest as trailing zero positions.
+        let trailing = (0..<r).map { Swift.max(0, op[$0] - pa[$0]) }
+        let conv = ConvOptions(stride: s, padding: .explicit(before: pb, after: (0..<r).map { Swift.max(0, pa[$0] - op[$0]) }),
                                dilation: d, groups: groups)
-        return (out, conv)
+        return (out, conv, trailing)
     }
 }
 
@@ -49,11 +59,13 @@ public struct ConvTransposeOptions: Equatable {
 public func convTranspose(_ x: Tensor, weight: Tensor, bias: Tensor? = nil, options: ConvTransposeOptions = ConvTransposeOptions()) -> Tensor {
     precondition(x.rank == weight.rank && x.shape[1] == weight.shape[0],
                  "transposed convolution input \(x.shape) and weight \(weight.shape) disagree")
-    let (out, convOpts) = options.resolve(spatial: Array(x.shape[2...]), kernel: Array(weight.shape[2...]))
+    let (out, convOpts, trailing) = options.resolveWithTrailingZeros(spatial: Array(x.shape[2...]), kernel: Array(weight.shape[2...]))
     let cout = weight.shape[1] * options.groups
     let shape = [x.shape[0], cout] + out
+    let reached = [x.shape[0], cout] + zip(out, trailing).map { $0 - $1 }
     // The forward conv maps y-shaped [N, Cout, O] → x-shaped [N, Cin, S] with these same weights.
-    var y = convInputGradient(inputShape: shape, weight: weight, gradOutput: x, options: convOpts)
+    var y = convInputGradient(inputShape: reached, weight: weight, gradOutput: x, options: convOpts)
+    if trailing.contains(where: { $0 > 0 }) { y = y.padded([(0, 0), (0, 0)] + trailing.map { (0, $0) }) }
     if let bias {
         precondition(bias.shape == [cout], "bias \(bias.shape) for \(cout) output channels")
         y += bias.reshaped([1, cout] + out.map { _ in 1 }).broadcast(to: shape)
@@ -65,9 +77,12 @@ public func convTranspose(_ x: Tensor, weight: Tensor, bias: Tensor? = nil, opti
 /// with the roles of input and output swapped; ∂L/∂b = Σ g.
 public func convTransposeBackward(_ x: Tensor, weight: Tensor, gradOutput g: Tensor, options: ConvTransposeOptions = ConvTransposeOptions())
     -> (input: Tensor, weight: Tensor, bias: Tensor) {
-    let (_, convOpts) = options.resolve(spatial: Array(x.shape[2...]), kernel: Array(weight.shape[2...]))
-    let gx = conv(g, weight: weight, options: convOpts)
-    let gw = convBackward(g, weight: weight, gradOutput: x, options: convOpts, needInput: false, needBias: false).weight
+    let (_, convOpts, trailing) = options.resolveWithTrailingZeros(spatial: Array(x.shape[2...]), kernel: Array(weight.shape[2...]))
+    // The trailing positions receive nothing from x: their gradient does not flow back.
+    var reached = g
+    for (axis, t) in trailing.enumerated() where t > 0 { reached = reached.slice(axis: axis + 2, 0..<(reached.shape[axis + 2] - t)) }
+    let gx = conv(reached, weight: weight, options: convOpts)
+    let gw = convBackward(reached, weight: weight, gradOutput: x, options: convOpts, needInput: false, needBias: false).weight
     let layout = ChannelLayout(g.shape)
     let gb = Tensor(shape: [layout.c]) { o in     // Σ over samples and positions, by vector row sums
         g.withUnsafeBufferPointer { p in
