@@ -90,9 +90,8 @@ void ck_maxpool_forward(const ck_conv_geom *g, const float *x, int c0, int c1, f
                 const float *r0 = x + c * iplane + (ptrdiff_t)(2 * y) * g->iw, *r1 = r0 + g->iw;
                 float *o = out + c * oplane + (ptrdiff_t)y * g->ow;
                 for (int t = 0; t < g->ow; t++) {
-                    float m0 = r0[2 * t] > r0[2 * t + 1] ? r0[2 * t] : r0[2 * t + 1];
-                    float m1 = r1[2 * t] > r1[2 * t + 1] ? r1[2 * t] : r1[2 * t + 1];
-                    o[t] = m0 > m1 ? m0 : m1;
+                    // NaN wherever one of the four is NaN, as the argmax path and PyTorch.
+                    o[t] = max_nan(max_nan(r0[2 * t], r0[2 * t + 1]), max_nan(r1[2 * t], r1[2 * t + 1]));
                 }
             }
         return;

@@ -36,6 +36,15 @@ final class PoolingTests: XCTestCase {
             XCTAssertEqual(a.shape, b.shape)
             XCTAssertEqual(a.scalars.map(\.bitPattern), b.scalars.map(\.bitPattern), "\(o)")
         }
+        // The 2×2 stride-2 fast paths: a NaN in any of the four window positions gives NaN in both.
+        for position in 0..<4 {
+            var t = Tensor.normal([1, 1, 4, 6], rng: &rng)
+            t[0, 0, 2 + position / 2, 2 + position % 2] = .nan
+            let o = PoolOptions(kernel: [2], stride: [2])
+            let a = maxPool(t, o, returnIndices: false).output, b = maxPool(t, o, returnIndices: true).output
+            XCTAssertTrue(a[0, 0, 1, 1].isNaN && b[0, 0, 1, 1].isNaN, "NaN at window position \(position)")
+            XCTAssertEqual(a.scalars.map(\.bitPattern), b.scalars.map(\.bitPattern))
+        }
     }
 
     func testPoolingGradientsByFiniteDifferences() {
