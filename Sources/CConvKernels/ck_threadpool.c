@@ -150,3 +150,9 @@ int ck_parallel_run(long count, int threads, ck_task_fn fn, void *ctx) {
 static _Atomic uint64_t g_version;
 
 uint64_t ck_next_version(void) { return atomic_fetch_add(&g_version, 1) + 1; }
+
+/// Depth of `Autograd.withoutGradients` on the calling thread: inference on one thread must not switch off
+/// recording on another.
+static _Thread_local int g_no_grad_depth = 0;
+int ck_no_grad_depth(void) { return g_no_grad_depth; }
+void ck_no_grad_adjust(int delta) { g_no_grad_depth += delta; }

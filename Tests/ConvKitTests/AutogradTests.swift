@@ -1,3 +1,4 @@
+import Foundation
 import XCTest
 import ConvKit
 
@@ -21,6 +22,31 @@ final class AutogradTests: XCTestCase {
             l.value = saved
             XCTAssertLessThan(relativeError(analytic, numeric), tol, "leaf \(i) (\(l.label)) \(context)", file: file, line: line)
         }
+    }
+
+    /// `withoutGradients` on one thread (an inference running beside training) leaves recording on elsewhere.
+    func testNoGradIsPerThread() {
+        let inside = DispatchSemaphore(value: 0), release = DispatchSemaphore(value: 0), done = DispatchSemaphore(value: 0)
+        final class Flag: @unchecked Sendable { var value = true }   // written before `inside` is signalled
+        let otherRecorded = Flag()
+        Thread.detachNewThread {
+            Autograd.withoutGradients {
+                otherRecorded.value = Autograd.isRecording
+                inside.signal()
+                release.wait()
+            }
+            done.signal()
+        }
+        inside.wait()
+        XCTAssertTrue(Autograd.isRecording, "another thread's withoutGradients must not reach this one")
+        let p = Variable(Tensor([1, 2]), requiresGrad: true)
+        let y = (p * p).sum()
+        XCTAssertTrue(y.requiresGrad)
+        release.signal()
+        done.wait()
+        XCTAssertFalse(otherRecorded.value)
+        y.backward()
+        XCTAssertEqual(p.grad?.scalars, [2, 4])
     }
 
     func testArithmeticAndReductions() {

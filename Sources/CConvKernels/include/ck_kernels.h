@@ -154,6 +154,9 @@ int ck_nms_sorted(const float *x1, const float *y1, const float *x2, const float
                   double thr, uint8_t *keep);
 /// A process-wide counter (atomic): a fresh value each call, never 0. Versions of parameters and buffers.
 uint64_t ck_next_version(void);
+/// The calling thread's `withoutGradients` depth, and a change of it.
+int ck_no_grad_depth(void);
+void ck_no_grad_adjust(int delta);
 
 #ifdef __cplusplus
 }

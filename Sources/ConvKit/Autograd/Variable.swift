@@ -102,16 +102,16 @@ public final class Variable {
 /// Parameters are persistent leaf variables.
 public typealias Parameter = Variable
 
-/// Global switch for recording (PyTorch's `no_grad`).
+/// The switch for recording (PyTorch's `no_grad`), per thread as in PyTorch: a `predict` on one thread does not
+/// stop another thread's training from recording its graph.
 public enum Autograd {
-    nonisolated(unsafe) static var recordingDepth = 0
-    /// True unless inside `withoutGradients`.
-    public static var isRecording: Bool { recordingDepth == 0 }
+    /// True unless the calling thread is inside `withoutGradients`.
+    public static var isRecording: Bool { ck_no_grad_depth() == 0 }
 
-    /// Runs `body` without recording any graph (inference, evaluation, parameter updates).
+    /// Runs `body` without recording any graph on this thread (inference, evaluation, parameter updates).
     public static func withoutGradients<R>(_ body: () throws -> R) rethrows -> R {
-        recordingDepth += 1
-        defer { recordingDepth -= 1 }
+        ck_no_grad_adjust(1)
+        defer { ck_no_grad_adjust(-1) }
         return try body()
     }
 }
