@@ -7,6 +7,24 @@ final class OptimizerTests: XCTestCase {
     }()
 
     /// Five steps of each rule on fixed gradients against PyTorch's optimizers (Golden/make_optim_golden.py).
+    /// A parameter unfrozen after two steps: Adam's bias correction counts its own steps, as PyTorch's does
+    /// (one global counter would start it at t = 3 and mis-scale its first updates).
+    func testAdamCountsStepsPerParameter() {
+        let g = Self.golden
+        for (name, rule) in [("late_adam", OptimizerRule.adam()), ("late_adamw", OptimizerRule.adamW())] {
+            let a = Parameter(g["p0"]!, requiresGrad: true), b = Parameter(g["late_b0"]!, requiresGrad: true)
+            let opt = Optimizer(rule, groups: [ParameterGroup([("a", a), ("b", b)], learningRate: 0.01, weightDecay: name == "late_adamw" ? 0.1 : 0)])
+            for step in 0..<5 {
+                a.grad = g["grads"]!.slice(axis: 0, step..<step + 1).reshaped([6])
+                b.grad = step >= 2 ? g["late_b_grads"]!.slice(axis: 0, step..<step + 1).reshaped([4]) : nil
+                opt.step()
+                XCTAssertLessThan(a.value.maxAbsDifference(g[name + "_a"]!.slice(axis: 0, step..<step + 1).reshaped([6])), 2e-6, "\(name) a step \(step + 1)")
+                XCTAssertLessThan(b.value.maxAbsDifference(g[name + "_b"]!.slice(axis: 0, step..<step + 1).reshaped([4])), 2e-6, "\(name) b step \(step + 1)")
+            }
+            XCTAssertEqual(opt.stateDict().tensors["b.step"]?.scalar, 3)
+        }
+    }
+
     func testUpdateRulesMatchPyTorch() {
         let g = Self.golden
         let rules: [(String, OptimizerRule, Float, Float)] = [

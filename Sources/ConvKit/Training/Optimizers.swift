@@ -31,7 +31,7 @@ public enum OptimizerRule: Equatable {
         case .sgd(let m, _): return m == 0 ? [] : ["momentum_buffer"]
         case .adagrad: return ["sum"]
         case .rmsprop: return ["square_avg"]
-        case .adam, .adamW: return ["exp_avg", "exp_avg_sq"]
+        case .adam, .adamW: return ["exp_avg", "exp_avg_sq", "step"]
         }
     }
 }
@@ -68,7 +68,6 @@ public final class Optimizer {
 
     public func step() {
         stepCount += 1
-        let t = Float(stepCount)
         for group in groups {
             let lr = group.learningRate, wd = group.weightDecay
             for (name, p) in group.parameters where p.requiresGrad {
@@ -96,10 +95,13 @@ public final class Optimizer {
                     value = value - g / (s.sqrt() + eps) * lr
                 case let .adam(b1, b2, eps), let .adamW(b1, b2, eps):
                     if case .adamW = rule, wd != 0 { value = value * (1 - lr * wd) }
-                    let mk = name + ".exp_avg", vk = name + ".exp_avg_sq"
+                    let mk = name + ".exp_avg", vk = name + ".exp_avg_sq", sk = name + ".step"
+                    // Bias correction counts this parameter's own updates (PyTorch's state['step']): a parameter
+                    // unfrozen late starts at t = 1. State saved before per-parameter counts fall back to the global one.
+                    let t = (state[sk]?.scalar ?? (state[mk] != nil ? Float(stepCount - 1) : 0)) + 1
                     let m = (state[mk] ?? .zeros(g.shape)) * b1 + g * (1 - b1)
                     let v = (state[vk] ?? .zeros(g.shape)) * b2 + g.squared() * (1 - b2)
-                    state[mk] = m; state[vk] = v
+                    state[mk] = m; state[vk] = v; state[sk] = Tensor(t)
                     let mhat = m / (1 - Foundation.pow(b1, t)), vhat = v / (1 - Foundation.pow(b2, t))
                     value = value - mhat / (vhat.sqrt() + eps) * lr
                 }
