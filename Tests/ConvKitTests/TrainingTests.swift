@@ -1,3 +1,4 @@
+import Foundation
 import XCTest
 import ConvKit
 
@@ -23,6 +24,42 @@ final class OptimizerTests: XCTestCase {
             }
             XCTAssertEqual(opt.stateDict().tensors["b.step"]?.scalar, 3)
         }
+    }
+
+    /// A checkpoint that does not fit — a misshaped weight, or optimizer state of the wrong shape or rule — is
+    /// refused before anything is set: the model and the optimizer keep what they had.
+    func testFailedLoadsLeaveModelAndOptimizerUntouched() throws {
+        let net = Sequential(Dense(3, 4), ReLU(), Dense(4, 2))
+        let opt = Optimizer.adam(net, lr: 0.01)
+        for p in net.parameters() { p.grad = .ones(p.shape) }
+        opt.step()
+        let path = NSTemporaryDirectory() + "convkit-load-\(getpid()).safetensors"
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try Checkpoint.save(net, optimizer: opt, to: path)
+        var (tensors, meta) = try Safetensors.load(path)
+        let before = net.parameters().map(\.value.scalars), stateBefore = opt.stateDict().tensors
+        let other = Sequential(Dense(3, 4), ReLU(), Dense(4, 2))
+        let otherOpt = Optimizer.adam(other, lr: 0.01)
+        for p in other.parameters() { p.grad = .ones(p.shape) }
+        otherOpt.step(); otherOpt.step()
+        let otherBefore = other.parameters().map(\.value.scalars)
+        var broken = tensors
+        broken["2.weight"] = .zeros([2, 5])
+        try Safetensors.save(broken, metadata: meta, to: path)
+        XCTAssertThrowsError(try Checkpoint.load(path, into: other, optimizer: otherOpt)) { XCTAssertTrue("\($0)".contains("2.weight")) }
+        XCTAssertEqual(other.parameters().map(\.value.scalars), otherBefore, "the model is untouched")
+        tensors["optimizer.0.weight.exp_avg"] = .zeros([9])
+        try Safetensors.save(tensors, metadata: meta, to: path)
+        XCTAssertThrowsError(try Checkpoint.load(path, into: other, optimizer: otherOpt)) { XCTAssertTrue("\($0)".contains("0.weight.exp_avg")) }
+        XCTAssertEqual(other.parameters().map(\.value.scalars), otherBefore, "the model is untouched by a bad optimizer state")
+        XCTAssertEqual(otherOpt.stepCount, 2)
+        let sgd = Optimizer.sgd(other, lr: 0.1, momentum: 0.9)
+        meta["optimizer_step"] = "1"
+        tensors["optimizer.0.weight.exp_avg"] = stateBefore["0.weight.exp_avg"]
+        try Safetensors.save(tensors, metadata: meta, to: path)
+        XCTAssertThrowsError(try Checkpoint.load(path, into: other, optimizer: sgd)) { XCTAssertTrue("\($0)".contains("momentum_buffer"), "\($0)") }
+        try Checkpoint.load(path, into: other, optimizer: otherOpt)
+        XCTAssertEqual(other.parameters().map(\.value.scalars), before)
     }
 
     func testUpdateRulesMatchPyTorch() {

@@ -25,17 +25,20 @@ public enum Checkpoint {
     @discardableResult
     public static func load(_ path: String, into module: Module, optimizer: Optimizer? = nil, strict: Bool = true) throws -> [String: String] {
         let (tensors, meta) = try Safetensors.load(path)
-        let result = assign(tensors, to: module)
-        var problems = result.problems
-        if !result.unused.isEmpty { problems.append("unexpected \(result.unused.joined(separator: ", "))") }
+        // Everything is checked before anything is set: a load that throws leaves the model and optimizer as they were.
+        let check = assign(tensors, to: module, dryRun: true)
+        var problems = check.problems
+        if !check.unused.isEmpty { problems.append("unexpected \(check.unused.joined(separator: ", "))") }
         if strict && !problems.isEmpty {
             throw ConvKitError.shapeMismatch(expected: "the tensors of this model in \(path)", found: problems.joined(separator: "; "))
         }
+        var state = [String: Tensor]()
         if let optimizer {
-            var state = [String: Tensor]()
             for (k, v) in tensors where k.hasPrefix("optimizer.") { state[String(k.dropFirst("optimizer.".count))] = v }
-            try optimizer.load(tensors: state, step: Int(meta["optimizer_step"] ?? "0") ?? 0)
+            try optimizer.validate(tensors: state, path: path)
         }
+        assign(tensors, to: module)
+        if let optimizer { try optimizer.load(tensors: state, step: Int(meta["optimizer_step"] ?? "0") ?? 0) }
         return meta
     }
 
@@ -52,8 +55,10 @@ public enum Checkpoint {
     }
 
     /// Sets every parameter and buffer of `module` that has a tensor of the same name and shape
-    /// (a one-element tensor fits any one-element shape: PyTorch saves counters as shape []).
-    public static func assign(_ tensors: [String: Tensor], to module: Module) -> AssignResult {
+    /// (a one-element tensor fits any one-element shape: PyTorch saves counters as shape []); with `dryRun`,
+    /// only reports what it would do.
+    @discardableResult
+    public static func assign(_ tensors: [String: Tensor], to module: Module, dryRun: Bool = false) -> AssignResult {
         var r = AssignResult()
         var slots = [(String, [Int], (Tensor) -> Void)]()
         for (n, p) in module.namedParameters() { slots.append((n, p.value.shape, { p.value = $0 })) }
@@ -63,7 +68,8 @@ public enum Checkpoint {
             guard t.shape == shape || (t.count == 1 && shape.reduce(1, *) == 1) else {
                 r.missing.append(name); r.problems.append("\(name): expected shape \(shape), found \(t.shape)"); continue
             }
-            set(t.reshaped(shape)); r.loaded.append(name)
+            if !dryRun { set(t.reshaped(shape)) }
+            r.loaded.append(name)
         }
         let loaded = Set(r.loaded)
         r.unused = tensors.keys.filter { !loaded.contains($0) && !$0.hasPrefix("optimizer.") }.sorted()

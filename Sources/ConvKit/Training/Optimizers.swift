@@ -113,14 +113,27 @@ public final class Optimizer {
     /// State for a checkpoint: tensors by "name.stateName" plus the step count.
     public func stateDict() -> (tensors: [String: Tensor], step: Int) { (state, stepCount) }
 
-    /// Restores state saved by `stateDict()`; names must match this optimizer's parameters.
-    public func load(tensors: [String: Tensor], step: Int) throws {
-        let known = Set(groups.flatMap { $0.parameters.map(\.0) })
-        for key in tensors.keys {
-            guard let dot = key.lastIndex(of: "."), known.contains(String(key[..<dot])) else {
-                throw ConvKitError.shapeMismatch(expected: "optimizer state for one of this model's parameters", found: key)
+    /// Throws unless every state tensor belongs to one of this optimizer's parameters under a state name of its
+    /// rule, with the parameter's shape (one element for the step counter).
+    public func validate(tensors: [String: Tensor], path: String = "optimizer state") throws {
+        let shapes = Dictionary(groups.flatMap { $0.parameters.map { ($0.0, $0.1.shape) } }, uniquingKeysWith: { a, _ in a })
+        for (key, t) in tensors {
+            guard let dot = key.lastIndex(of: "."), let shape = shapes[String(key[..<dot])] else {
+                throw ConvKitError.shapeMismatch(expected: "\(path): optimizer state for one of this model's parameters", found: key)
+            }
+            let kind = String(key[key.index(after: dot)...])
+            guard rule.stateNames.contains(kind) else {
+                throw ConvKitError.shapeMismatch(expected: "\(path): state \(rule.stateNames.joined(separator: ", ")) for this optimizer", found: key)
+            }
+            guard kind == "step" ? t.count == 1 : t.shape == shape else {
+                throw ConvKitError.shapeMismatch(expected: "\(path): \(key) of shape \(kind == "step" ? [] : shape)", found: "\(t.shape)")
             }
         }
+    }
+
+    /// Restores state saved by `stateDict()`; names must match this optimizer's parameters.
+    public func load(tensors: [String: Tensor], step: Int) throws {
+        try validate(tensors: tensors)
         state = tensors; stepCount = step
     }
 }
