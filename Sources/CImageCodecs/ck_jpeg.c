@@ -41,6 +41,13 @@ static void ck_setup(struct jpeg_decompress_struct *cinfo, ck_error_mgr *m, char
     m->errlen = errlen;
 }
 
+/// Creates the decompressor over the bytes and reads the header (call after setjmp: it may longjmp).
+static void ck_open(struct jpeg_decompress_struct *cinfo, const unsigned char *data, size_t size) {
+    jpeg_create_decompress(cinfo);
+    jpeg_mem_src(cinfo, data, (unsigned long)size);
+    jpeg_read_header(cinfo, TRUE);
+}
+
 static int ck_space(J_COLOR_SPACE s, int components) {
     switch (s) {
     case JCS_GRAYSCALE: return 1;
@@ -54,9 +61,7 @@ int ck_jpeg_read_header(const unsigned char *data, size_t size, ck_jpeg_info *in
     ck_error_mgr m;
     ck_setup(&cinfo, &m, err, errlen);
     if (setjmp(m.jump)) { jpeg_destroy_decompress(&cinfo); return -1; }
-    jpeg_create_decompress(&cinfo);
-    jpeg_mem_src(&cinfo, data, (unsigned long)size);
-    jpeg_read_header(&cinfo, TRUE);
+    ck_open(&cinfo, data, size);
     info->width = (int)cinfo.image_width;
     info->height = (int)cinfo.image_height;
     info->color_space = ck_space(cinfo.jpeg_color_space, cinfo.num_components);
@@ -72,9 +77,7 @@ int ck_jpeg_decode(const unsigned char *data, size_t size, unsigned char *out, s
     ck_error_mgr m;
     ck_setup(&cinfo, &m, err, errlen);
     if (setjmp(m.jump)) { jpeg_destroy_decompress(&cinfo); return -1; }
-    jpeg_create_decompress(&cinfo);
-    jpeg_mem_src(&cinfo, data, (unsigned long)size);
-    jpeg_read_header(&cinfo, TRUE);
+    ck_open(&cinfo, data, size);
     int space = ck_space(cinfo.jpeg_color_space, cinfo.num_components);
     cinfo.out_color_space = space == 1 ? JCS_GRAYSCALE : (space == 4 ? JCS_CMYK : JCS_RGB);
     cinfo.dct_method = JDCT_ISLOW;     // Pillow's default: the exact (slow) integer IDCT

@@ -89,6 +89,7 @@ public enum PNG {
             }
         }
         guard sawHeader else { throw ConvKitError.corruptFile(path: path, offset: 8, expected: "an IHDR chunk", found: "none") }
+        try ImageLimits.check(width: width, height: height, path: path)   // before the sample buffers are allocated
         guard !idat.isEmpty else { throw ConvKitError.corruptFile(path: path, offset: nil, expected: "image data (IDAT)", found: "none") }
         if colorType == 3 && palette.isEmpty { throw ConvKitError.corruptFile(path: path, offset: nil, expected: "a PLTE chunk for a palette image", found: "none") }
         let samplesPerPixel = [0: 1, 2: 3, 3: 1, 4: 2, 6: 4][colorType]!

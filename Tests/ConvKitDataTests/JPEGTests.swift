@@ -102,6 +102,16 @@ final class JPEGTests: XCTestCase {
         XCTAssertThrowsError(try JPEG.decode(huge, path: "huge")) { e in XCTAssertTrue("\(e)".contains("60000×60000"), "\(e)") }
     }
 
+    /// A PNG header claiming 60,000 × 60,000 pixels is refused before its buffers are allocated.
+    func testHugePNGHeadersAreRefusedBeforeAllocating() throws {
+        var bytes = PNG.encode(PNG.Image(width: 2, height: 2, channels: 1, samples: [0, 1, 2, 3]))
+        // IHDR data starts at byte 16: width, height big-endian; the CRC (bytes 29…32) is recomputed.
+        for (i, v) in [0x00, 0x00, 0xEA, 0x60, 0x00, 0x00, 0xEA, 0x60].enumerated() { bytes[16 + i] = UInt8(v) }
+        let crc = Zip.crc32(Array(bytes[12..<29]))
+        for i in 0..<4 { bytes[29 + i] = UInt8((crc >> (24 - 8 * UInt32(i))) & 0xFF) }
+        XCTAssertThrowsError(try PNG.decode(bytes, path: "huge.png")) { XCTAssertTrue("\($0)".contains("60000×60000"), "\($0)") }
+    }
+
     /// Each EXIF orientation on a 3×2 image whose pixels are their own indices.
     func testOrientationsMatchExifDefinitions() throws {
         // Stored: row 0 = 0 1 2, row 1 = 3 4 5. Upright views, row by row:

@@ -71,6 +71,9 @@ final class MTCNNTests: XCTestCase {
         XCTAssertEqual(try m.detect(Tensor(repeating: 128, shape: [3, 120, 160])).count, 0)
         XCTAssertEqual(try m.detect(Tensor(repeating: 30, shape: [1, 11, 11])).count, 0, "smaller than one 12×12 window")
         XCTAssertEqual(m.scales(shorterSide: 11), [])
+        var nan = Tensor(repeating: 100, shape: [3, 64, 64])
+        nan.scalars[1000] = .nan
+        XCTAssertNoThrow(try m.detect(nan), "NaN pixels from the API give some answer, never a trap")
         let s = m.scales(shorterSide: 120)
         XCTAssertEqual(s.first!, 0.6, accuracy: 1e-6)
         XCTAssertTrue(s.allSatisfy { Float(120) * $0 >= 12 })

@@ -184,6 +184,8 @@ public final class MTCNN {
     /// pixels outside the image are zero.
     static func crop(_ image: Tensor, _ box: [Float], size: Int) -> Tensor {
         let (h, w) = (image.shape[1], image.shape[2])
+        // A box from a non-finite image (NaN pixels passed to the API) must not reach Int(·), which traps.
+        guard box.allSatisfy({ $0.isFinite && Swift.abs($0) < 1e7 }) else { return .zeros([3, size, size]) }
         let x1 = Int(box[0]), y1 = Int(box[1]), x2 = Int(box[2]), y2 = Int(box[3])
         let cw = max(1, x2 - x1 + 1), ch = max(1, y2 - y1 + 1)
         guard cw <= 8 * 4096, ch <= 8 * 4096 else { return .zeros([3, size, size]) }
