@@ -29,12 +29,13 @@ public struct SimilarityTransform: Equatable, Sendable {
             throw ConvKitError.invalidArgument(name: "landmarks", expected: "two lists of the same number (≥ 2) of finite (x, y) points",
                                                found: "\(source.count) and \(target.count) points")
         }
-        let n = Float(source.count)
-        let px = source.map { $0[0] }.reduce(0, +) / n, py = source.map { $0[1] }.reduce(0, +) / n
-        let qx = target.map { $0[0] }.reduce(0, +) / n, qy = target.map { $0[1] }.reduce(0, +) / n
-        var dot: Float = 0, cross: Float = 0, norm: Float = 0
+        // Sums in double precision (as dlib's find_similarity_transform), the result in float.
+        let n = Double(source.count)
+        let px = source.map { Double($0[0]) }.reduce(0, +) / n, py = source.map { Double($0[1]) }.reduce(0, +) / n
+        let qx = target.map { Double($0[0]) }.reduce(0, +) / n, qy = target.map { Double($0[1]) }.reduce(0, +) / n
+        var dot = 0.0, cross = 0.0, norm = 0.0
         for (p, q) in zip(source, target) {
-            let (x, y, u, v) = (p[0] - px, p[1] - py, q[0] - qx, q[1] - qy)
+            let (x, y, u, v) = (Double(p[0]) - px, Double(p[1]) - py, Double(q[0]) - qx, Double(q[1]) - qy)
             dot += x * u + y * v
             cross += x * v - y * u
             norm += x * x + y * y
@@ -43,7 +44,7 @@ public struct SimilarityTransform: Equatable, Sendable {
             throw ConvKitError.invalidArgument(name: "landmarks", expected: "source points that are not all the same", found: "one point repeated")
         }
         let a = dot / norm, b = cross / norm
-        return SimilarityTransform(a: a, b: b, tx: qx - (a * px - b * py), ty: qy - (b * px + a * py))
+        return SimilarityTransform(a: Float(a), b: Float(b), tx: Float(qx - (a * px - b * py)), ty: Float(qy - (b * px + a * py)))
     }
 }
 
