@@ -12,6 +12,8 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        // SQLite (Debian's libsqlite3-dev) for the database of people's face embeddings.
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
         // Hot loops only: GEMM micro-kernels, conv packing, pooling, depthwise. ISA chosen at run time.
@@ -24,7 +26,8 @@ let package = Package(
         .target(name: "ConvKitData", dependencies: ["ConvKit", "CImageCodecs"]),
         .target(name: "ConvKitModels", dependencies: ["ConvKit"]),
         // Detection (boxes, NMS, anchors, YOLO, COCO evaluation, datasets) and the other vision tasks.
-        .target(name: "ConvKitVision", dependencies: ["ConvKit", "ConvKitData", "ConvKitModels", "CConvKernels"]),
+        .target(name: "ConvKitVision", dependencies: ["ConvKit", "ConvKitData", "ConvKitModels", "CConvKernels",
+                                                      .product(name: "GRDB", package: "GRDB.swift")]),
         .executableTarget(name: "convkit", dependencies: [
             "ConvKit", "ConvKitData", "ConvKitModels", "ConvKitVision",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),

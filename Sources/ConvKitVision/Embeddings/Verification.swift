@@ -82,6 +82,14 @@ public enum Verification {
         return (Double(ta) / Double(max(pos, 1)) + Double(tr) / Double(max(neg, 1))) / 2
     }
 
+    /// The lowest threshold whose false-accept rate is at most `rate` (the most accepting one that keeps
+    /// impostors at or below the target), with its false-reject rate.
+    public static func threshold(falseAcceptRate rate: Double, scores: [Float], same: [Bool]) -> (threshold: Float, frr: Double) {
+        let s = sweep(scores: scores, same: same).filter { $0.far <= rate }
+        let best = s.min { $0.threshold < $1.threshold }!   // the first entry (above every score) always qualifies
+        return (best.threshold, best.frr)
+    }
+
     /// The threshold of best balanced accuracy (τ calibrated on labelled pairs) and that accuracy.
     public static func calibrate(scores: [Float], same: [Bool]) -> (threshold: Float, accuracy: Double) {
         let s = sweep(scores: scores, same: same)

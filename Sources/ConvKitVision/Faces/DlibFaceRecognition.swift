@@ -66,13 +66,26 @@ public final class DlibFaceRecognitionNetwork: Module {
         try self.init(file: DlibNetworkFile.load(path))
     }
 
-    /// The bundled model, `Data/models/dlib/dlib_face_recognition_resnet_model_v1.dat` under `root`.
-    public static func bundled(root: String = FileManager.default.currentDirectoryPath) throws -> DlibFaceRecognitionNetwork {
-        try DlibFaceRecognitionNetwork(contentsOf: root + "/Data/models/dlib/dlib_face_recognition_resnet_model_v1.dat")
+    /// The bundled model, `Data/models/dlib/dlib_face_recognition_resnet_model_v1.dat`.
+    public static func bundled() throws -> DlibFaceRecognitionNetwork {
+        try DlibFaceRecognitionNetwork(contentsOf: try DlibFaceRecognitionNetwork.bundledModel("dlib_face_recognition_resnet_model_v1.dat"))
     }
 
-    /// A name for the model that made an embedding (databases refuse to mix models).
-    public var identity: String { "dlib_face_recognition_resnet_model_v1/\(parameterCount)" }
+    /// The path of a bundled dlib model file, found as the other bundled data are.
+    static func bundledModel(_ name: String) throws -> String {
+        guard let data = Datasets.bundledDataDirectory() else {
+            throw ConvKitError.io(path: "Data/models/dlib/" + name, reason: "bundled data not found; run from the repository or pass the model file")
+        }
+        return data + "/models/dlib/" + name
+    }
+
+    /// A name for the model that made an embedding (databases refuse to mix models): the architecture, the
+    /// parameter count and a 64-bit FNV-1a hash of every weight's bits, so other weights give another name.
+    public private(set) lazy var identity: String = {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for p in parameters() { for v in p.value.scalars { hash = (hash ^ UInt64(v.bitPattern)) &* 0x100_0000_01b3 } }
+        return "dlib-resnet-metric/\(parameterCount)/" + String(hash, radix: 16)
+    }()
 
     /// `[N, 3, S, S]` RGB chips, values 0…255 (as `ImageFile.load` gives them) → `[N, 128]` embeddings.
     public func callAsFunction(_ x: Variable) -> Variable {

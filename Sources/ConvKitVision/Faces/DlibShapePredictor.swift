@@ -38,9 +38,9 @@ public struct DlibShapePredictor {
         try self.init(bytes: [UInt8](AtomicFile.read(path)), path: path)
     }
 
-    /// The bundled 5-point model, `Data/models/dlib/shape_predictor_5_face_landmarks.dat` under `root`.
-    public static func bundled(root: String = FileManager.default.currentDirectoryPath) throws -> DlibShapePredictor {
-        try DlibShapePredictor(contentsOf: root + "/Data/models/dlib/shape_predictor_5_face_landmarks.dat")
+    /// The bundled 5-point model, `Data/models/dlib/shape_predictor_5_face_landmarks.dat`.
+    public static func bundled() throws -> DlibShapePredictor {
+        try DlibShapePredictor(contentsOf: try DlibFaceRecognitionNetwork.bundledModel("shape_predictor_5_face_landmarks.dat"))
     }
 
     public init(bytes: [UInt8], path: String) throws {

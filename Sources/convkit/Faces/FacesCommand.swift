@@ -4,10 +4,12 @@ import ConvKitData
 import ConvKitVision
 import Foundation
 
-/// `convkit faces`: face detection (and, as it lands, embeddings, verification and a database of people).
+/// `convkit faces`: face detection, embeddings, verification and a database of people.
 struct FacesCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "faces", abstract: "Faces: detection with MTCNN's pretrained weights.",
-                                                    subcommands: [FacesDetectCommand.self])
+    static let configuration = CommandConfiguration(commandName: "faces",
+        abstract: "Faces: detection (MTCNN), embeddings (dlib's ResNet), verification and a database of people.",
+        subcommands: [FacesDetectCommand.self, FacesEmbedCommand.self, FacesEnrollCommand.self, FacesIdentifyCommand.self,
+                      FacesVerifyCommand.self, FacesListCommand.self, FacesRemoveCommand.self, FacesCalibrateCommand.self])
 }
 
 /// `convkit faces detect IMAGE…`: boxes, scores and five landmarks per face.

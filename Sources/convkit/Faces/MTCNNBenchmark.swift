@@ -19,3 +19,29 @@ struct MTCNNBenchmark: Encodable {
         return MTCNNBenchmark(pipeline: "mtcnn", image: path, faces: faces, ms: ms)
     }
 }
+
+/// `convkit bench --pipeline face-embedding [--image FILE] [--batch B]`: median ms per 150×150 chip of dlib's ResNet
+/// (a batch of B chips cut from the image's first face, or from the bundled astronaut), and of the whole
+/// recognition of one image (MTCNN, landmarks, chip, embedding).
+struct FaceEmbeddingBenchmark: Encodable {
+    let pipeline: String
+    let image: String
+    let batch: Int
+    /// Per chip.
+    let ms: Double
+    /// Detection, landmarks, chip and embedding of every face in the image.
+    let recognize_ms: Double
+
+    static func run(path: String?, batch: Int, seconds: Double) throws -> FaceEmbeddingBenchmark {
+        let recognizer = try FaceRecognizer.bundled()
+        let path = path ?? (Datasets.bundledDataDirectory() ?? "Data") + "/images/astronaut.png"
+        let image = try ImageFile.load(path)
+        guard let face = try recognizer.encode(image).first else {
+            throw ConvKitError.invalidArgument(name: "--image \(path)", expected: "a photo with a face", found: "no face")
+        }
+        let chips = Tensor.stack([Tensor](repeating: face.chip, count: batch))
+        let ms = medianMilliseconds(seconds: seconds) { _ = try? recognizer.network.embed(chips) } / Double(batch)
+        let whole = medianMilliseconds(seconds: seconds) { _ = try? recognizer.encode(image) }
+        return FaceEmbeddingBenchmark(pipeline: "face-embedding", image: path, batch: batch, ms: ms, recognize_ms: whole)
+    }
+}
