@@ -18,10 +18,10 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Batch size for --model (1…4096).") var batch = 1
     @Flag(help: "With --model: also time a training step (forward, backward, SGD update).") var train = false
     @Option(help: "Seconds to spend timing each case (0.05…60).") var seconds: Double = 0.6
-    @Option(help: "Time a pipeline instead: sliding-windows (crop-by-crop against the convolutional implementation), unet-step (a U-Net training step), style-step (a style-transfer evaluation through VGG-16 features), decode (one image file, --image), mtcnn (a full face detection on --image), face-embedding (dlib's ResNet per 150×150 chip, --batch chips at once, and the whole recognition of --image).") var pipeline: String?
+    @Option(help: "Time a pipeline instead: sliding-windows (crop-by-crop against the convolutional implementation), unet-step (a U-Net training step), style-step (a style-transfer evaluation through VGG-16 features), decode (one image file, --image), mtcnn (a full face detection on --image), mmod (dlib's CNN face detector on --image), face-embedding (dlib's ResNet per 150×150 chip, --batch chips at once, and the whole recognition of --image).") var pipeline: String?
     @Option(help: "Image side for --pipeline (14…2048; default 128 for sliding-windows, 256 for the others).") var size: Int?
     @Option(help: "U-Net base width for --pipeline unet-step (1…128).") var width = 16
-    @Option(help: "Image file for --pipeline decode, mtcnn and face-embedding.") var image: String?
+    @Option(help: "Image file for --pipeline decode, mtcnn, mmod and face-embedding.") var image: String?
 
     func validate() throws {
         guard (1...4096).contains(batch) else { throw ValidationError("--batch must be in 1…4096, found \(batch)") }
@@ -32,11 +32,11 @@ struct BenchCommand: ParsableCommand {
 
     func run() throws {
         threadOptions.apply()
-        if let pipeline, pipeline == "mtcnn" {
-            guard let image else { throw ValidationError("--pipeline mtcnn needs --image FILE") }
-            let r = try MTCNNBenchmark.run(path: image, seconds: seconds)
+        if let pipeline, pipeline == "mtcnn" || pipeline == "mmod" {
+            guard let image else { throw ValidationError("--pipeline \(pipeline) needs --image FILE") }
+            let r = pipeline == "mmod" ? try MTCNNBenchmark.runMMOD(path: image, seconds: seconds) : try MTCNNBenchmark.run(path: image, seconds: seconds)
             let enc = JSONEncoder(); enc.outputFormatting = [.sortedKeys]
-            print(json ? String(data: try enc.encode(r), encoding: .utf8)! : String(format: "MTCNN on %@: %d faces, %.2f ms", image, r.faces, r.ms))
+            print(json ? String(data: try enc.encode(r), encoding: .utf8)! : String(format: "%@ on %@: %d faces, %.2f ms", pipeline, image, r.faces, r.ms))
             return
         }
         if let pipeline, pipeline == "face-embedding" {
@@ -64,7 +64,7 @@ struct BenchCommand: ParsableCommand {
                 return
             }
             guard pipeline == "sliding-windows" else {
-                throw ValidationError("--pipeline must be sliding-windows, unet-step, style-step, decode, mtcnn or face-embedding, found \(pipeline)")
+                throw ValidationError("--pipeline must be sliding-windows, unet-step, style-step, decode, mtcnn, mmod or face-embedding, found \(pipeline)")
             }
             let r = try SlidingWindowBenchmark.run(size: size, seconds: seconds)
             let enc = JSONEncoder(); enc.outputFormatting = [.sortedKeys]

@@ -1,3 +1,4 @@
+import ConvKit
 import ConvKitData
 import Foundation
 import XCTest
@@ -60,5 +61,26 @@ final class FacesCommandLineTests: XCTestCase {
             XCTAssertNotEqual(bad.status, 0)
             XCTAssertTrue(bad.err.contains(message), "\(args): \(bad.err)")
         }
+    }
+}
+
+/// `faces detect --detector mmod` and `faces embed --detector mmod`: dlib's whole pipeline from the command line,
+/// against dlib's own outputs (Tests/ConvKitVisionTests/Golden/dlib/reference.{json,npz}).
+final class DlibFacesCommandLineTests: XCTestCase {
+    func testMMODDetectionLandmarksAndEmbeddingEqualDlibs() throws {
+        let r = try runConvkit(["faces", "detect", "--detector", "mmod", "Data/images/astronaut.png", "Data/images/coins.png", "--json"])
+        XCTAssertEqual(r.status, 0, r.err)
+        let faces = try XCTUnwrap(try lastJSONLine(r.out)["faces"] as? [[String: Any]])
+        XCTAssertEqual(faces.count, 1, "the astronaut, no coin")
+        XCTAssertEqual(faces[0]["box"] as? [Double], [168, 69, 263, 164], "dlib's box")
+        XCTAssertEqual(faces[0]["landmarks"] as? [[Double]], [[255, 104], [237, 105], [195, 101], [212, 103], [224, 135]], "dlib's landmarks")
+        XCTAssertEqual(faces[0]["score"] as? Double ?? 0, 1.0625124, accuracy: 1e-4)
+        let e = try runConvkit(["faces", "embed", "--detector", "mmod", "Data/images/astronaut.png", "--json"])
+        XCTAssertEqual(e.status, 0, e.err)
+        let mine = try XCTUnwrap((try lastJSONLine(e.out)["embeddings"] as? [[String: Any]])?.first?["embedding"] as? [Double])
+        let reference = try NumPy.loadArchive("Tests/ConvKitVisionTests/Golden/dlib/reference.npz")
+        let theirs = try XCTUnwrap(reference["astronaut_embedding_from_image"]).scalars
+        XCTAssertEqual(mine.count, 128)
+        XCTAssertLessThan(zip(mine, theirs).map { abs($0 - Double($1)) }.max() ?? 1, 1e-4, "dlib's compute_face_descriptor(img, shape)")
     }
 }

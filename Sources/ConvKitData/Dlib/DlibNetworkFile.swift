@@ -45,10 +45,26 @@ public struct DlibNetworkFile {
     public enum Loss: Equatable {
         /// `loss_metric_`: pairwise hinge loss on embedding distances (margin, distance threshold).
         case metric(margin: Float, distanceThreshold: Float)
+        /// `loss_mmod_`: max-margin object detection (King 2015) with sliding detection windows.
+        case mmod(MMODOptions)
     }
     public enum Input: Equatable {
         /// `input_rgb_image_sized<NR, NC>` / `input_rgb_image`: (pixel − average)/256 per RGB plane.
         case rgb(average: [Float], rows: Int?, columns: Int?)
+        /// `input_rgb_image_pyramid<pyramid_down<N>>`: the image and its pyramid tiled into one tensor, `padding`
+        /// pixels between levels and `outerPadding` around (N is in the C++ type, not the file).
+        case rgbPyramid(average: [Float], padding: Int, outerPadding: Int)
+    }
+
+    /// `mmod_options`: the detection windows (each an output channel), the NMS overlap test, and training settings.
+    public struct MMODOptions: Equatable {
+        public struct Window: Equatable { public var width: Int, height: Int, label: String }
+        /// dlib's `test_box_overlap`: two boxes overlap when IoU > `iou` or either covers more than `covered` of the other.
+        public struct Overlap: Equatable { public var iou: Double, covered: Double }
+        public var windows: [Window]
+        public var lossPerFalseAlarm: Double, lossPerMissedTarget: Double, truthMatchIoU: Double
+        public var nms: Overlap, ignore: Overlap
+        public var boundingBoxRegression: Bool
     }
 
     public var loss: Loss
@@ -100,15 +116,49 @@ public struct DlibNetworkFile {
     }
 
     static func readLoss(_ r: inout DlibReader) throws -> Loss {
-        switch try r.tag("loss name", allowed: ["loss_metric_", "loss_metric_2"]) {
+        switch try r.tag("loss name", allowed: ["loss_metric_", "loss_metric_2", "loss_mmod_"]) {
         case "loss_metric_": return .metric(margin: 0.1, distanceThreshold: 0.75)
+        case "loss_mmod_": return .mmod(try readMMODOptions(&r))
         default: return .metric(margin: try r.finiteFloat("margin"), distanceThreshold: try r.finiteFloat("distance threshold"))
         }
     }
 
+    /// `mmod_options` versions 1–4 (version 1: a single unlabelled window; 3 adds the pyramid flag, 4 box regression).
+    static func readMMODOptions(_ r: inout DlibReader) throws -> MMODOptions {
+        let version = try r.version("mmod_options version", allowed: [1, 2, 3, 4])
+        var windows = [MMODOptions.Window]()
+        if version == 1 {
+            windows = [.init(width: try r.count("detector width", in: 1...1 << 16), height: try r.count("detector height", in: 1...1 << 16), label: "")]
+        } else {
+            let n = try r.count("detector windows", in: 1...10_000)
+            for _ in 0..<n {
+                let v = try r.version("detector window version", allowed: [1, 2])
+                let w = try r.count("window width", in: 1...1 << 16), h = try r.count("window height", in: 1...1 << 16)
+                windows.append(.init(width: w, height: h, label: v == 2 ? try r.string("window label", maxLength: 1024) : ""))
+            }
+        }
+        let falseAlarm = try r.double("loss_per_false_alarm"), missed = try r.double("loss_per_missed_target")
+        let match = try r.double("truth_match_iou_threshold")
+        func overlap(_ name: String) throws -> MMODOptions.Overlap {
+            let o = MMODOptions.Overlap(iou: try r.double("\(name) iou threshold"), covered: try r.double("\(name) percent covered threshold"))
+            guard o.iou.isFinite, o.covered.isFinite else { throw r.error(expected: "finite \(name) thresholds", found: "\(o)") }
+            return o
+        }
+        let nms = try overlap("overlaps_nms"), ignore = try overlap("overlaps_ignore")
+        if version >= 3 { _ = try r.count("assume_image_pyramid", in: 0...1) }
+        var regression = false
+        if version >= 4 { regression = try r.bool("use_bounding_box_regression"); _ = try r.double("bbr_lambda") }
+        return MMODOptions(windows: windows, lossPerFalseAlarm: falseAlarm, lossPerMissedTarget: missed, truthMatchIoU: match,
+                           nms: nms, ignore: ignore, boundingBoxRegression: regression)
+    }
+
     static func readInput(_ r: inout DlibReader) throws -> Input {
-        let name = try r.tag("input layer name", allowed: ["input_rgb_image_sized", "input_rgb_image"])
+        let name = try r.tag("input layer name", allowed: ["input_rgb_image_sized", "input_rgb_image", "input_rgb_image_pyramid", "input_rgb_image_pyramid2"])
         let average = [try r.finiteFloat("avg_red"), try r.finiteFloat("avg_green"), try r.finiteFloat("avg_blue")]
+        if name == "input_rgb_image_pyramid" { return .rgbPyramid(average: average, padding: 10, outerPadding: 11) }
+        if name == "input_rgb_image_pyramid2" {
+            return .rgbPyramid(average: average, padding: try r.count("pyramid_padding", in: 0...4096), outerPadding: try r.count("pyramid_outer_padding", in: 0...4096))
+        }
         guard name == "input_rgb_image_sized" else { return .rgb(average: average, rows: nil, columns: nil) }
         return .rgb(average: average, rows: try r.count("NR", in: 1...65536), columns: try r.count("NC", in: 1...65536))
     }

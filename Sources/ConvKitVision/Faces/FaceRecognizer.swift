@@ -12,26 +12,45 @@ public struct EncodedFace {
     public var embedding: [Float]
 }
 
-/// The face-recognition pipeline on pretrained models: MTCNN finds faces (any size, any number), dlib's 5-point
-/// shape predictor places its landmarks in a square box derived from MTCNN's, dlib's chip is cut from them and
-/// dlib's ResNet encodes it. Two embeddings at Euclidean distance below `threshold` are the same person (0.6, the
-/// model's own; `FaceDatabase` stores a calibrated one).
+/// Which detector finds the faces the recognizer encodes.
+public enum FaceDetector {
+    /// MTCNN: faces down to 20 px; the shape predictor reads a square box derived from MTCNN's.
+    case mtcnn(MTCNN)
+    /// dlib's MMOD CNN: faces from about 80 px; exactly dlib's pipeline (box, landmarks, chip, embedding).
+    case mmod(DlibMMODDetector)
+
+    /// The bundled model of the named detector ("mtcnn" or "mmod").
+    public static func bundled(_ name: String) throws -> FaceDetector {
+        switch name {
+        case "mtcnn": return .mtcnn(try MTCNN.bundled())
+        case "mmod": return .mmod(try DlibMMODDetector.bundled())
+        default: throw ConvKitError.invalidArgument(name: "--detector", expected: "mtcnn or mmod", found: name)
+        }
+    }
+}
+
+/// The face-recognition pipeline on pretrained models: a detector finds faces (any number), dlib's 5-point shape
+/// predictor places its landmarks in the face's box, dlib's chip is cut from them and dlib's ResNet encodes it.
+/// Two embeddings at Euclidean distance below `threshold` are the same person (0.6, the model's own;
+/// `FaceDatabase` stores a calibrated one).
 ///
-/// The box rule: the shape predictor was trained on dlib's detector's square boxes; MTCNN's are taller. The
-/// square of side 0.9·(w + h)/2 centred 5 % of h below MTCNN's centre gives landmarks within 1 px of those dlib
-/// finds from its own MMOD box on both reference photos (within 3 px for any side 0.8…1.0 and shift 0…10 %).
+/// With MMOD this is dlib's own pipeline (embeddings equal dlib's `compute_face_descriptor(img, shape)` to 1e-4 on
+/// the reference photos). With MTCNN (the default: it finds smaller faces) the shape predictor, trained on dlib's
+/// square detector boxes, reads the square of side 0.9·(w + h)/2 centred 5 % of h below MTCNN's box centre: on both
+/// reference photos that gives landmarks within 1 px of those dlib finds from its own box (within 3 px for any
+/// side 0.8…1.0 and shift 0…10 %).
 public final class FaceRecognizer {
-    public let detector: MTCNN
+    public let detector: FaceDetector
     public let predictor: DlibShapePredictor
     public let network: DlibFaceRecognitionNetwork
 
-    public init(detector: MTCNN, predictor: DlibShapePredictor, network: DlibFaceRecognitionNetwork) {
+    public init(detector: FaceDetector, predictor: DlibShapePredictor, network: DlibFaceRecognitionNetwork) {
         self.detector = detector; self.predictor = predictor; self.network = network
     }
 
-    /// The bundled models (Data/models/mtcnn, Data/models/dlib).
-    public static func bundled() throws -> FaceRecognizer {
-        FaceRecognizer(detector: try MTCNN.bundled(), predictor: try .bundled(), network: try .bundled())
+    /// The bundled models (Data/models/mtcnn, Data/models/dlib) with the named detector.
+    public static func bundled(detector: String = "mtcnn") throws -> FaceRecognizer {
+        FaceRecognizer(detector: try .bundled(detector), predictor: try .bundled(), network: try .bundled())
     }
 
     /// The model's identity, stored with every embedding so that databases never mix models.
@@ -50,13 +69,21 @@ public final class FaceRecognizer {
     /// Every face in a `[C, H, W]` image (values 0…255), best detection first; none is an empty list.
     public func encode(_ image: Tensor) throws -> [EncodedFace] {
         let rgb = Preprocessing.matchChannels(image, 3)
-        let faces = try detector.detect(rgb)
+        let faces: [Face], boxes: [[Float]]
+        switch detector {
+        case .mtcnn(let m):
+            faces = try m.detect(rgb)
+            boxes = faces.map { FaceRecognizer.predictorBox($0.box).map { $0.rounded() } }
+        case .mmod(let d):
+            let found = try d.detect(rgb)
+            faces = found.map { Face(box: $0.box, score: $0.score, landmarks: []) }
+            boxes = found.map(\.box)
+        }
         guard !faces.isEmpty else { return [] }
         let intensity = DlibShapePredictor.intensity(rgb)
         var chips = [Tensor](), found = [(Face, [[Float]])]()
-        for f in faces {
-            let landmarks = predictor.landmarks(intensity: intensity, width: rgb.shape[2], height: rgb.shape[1],
-                                                box: FaceRecognizer.predictorBox(f.box).map { $0.rounded() })
+        for (f, box) in zip(faces, boxes) {
+            let landmarks = predictor.landmarks(intensity: intensity, width: rgb.shape[2], height: rgb.shape[1], box: box)
             chips.append(try DlibFaceChip.chip(rgb, landmarks: landmarks, size: network.inputSize))
             found.append((f, landmarks))
         }

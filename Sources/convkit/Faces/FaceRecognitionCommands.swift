@@ -9,11 +9,12 @@ struct RecognitionOptions: ParsableArguments {
     @Option(help: "dlib face-recognition network (.dat; default: the bundled dlib_face_recognition_resnet_model_v1).") var model: String?
     @Option(help: "dlib 5-point shape predictor (.dat; default: the bundled shape_predictor_5_face_landmarks).") var landmarks: String?
     @Flag(help: "Each image already is a face chip of the network's size (150×150); no detection.") var chip = false
+    @Option(help: "Face detector: mtcnn (faces from 20 px) or mmod (dlib's CNN, faces from about 80 px: exactly dlib's pipeline).") var detector = "mtcnn"
 
     func recognizer() throws -> FaceRecognizer {
         let network = try model.map { try DlibFaceRecognitionNetwork(contentsOf: $0) } ?? .bundled()
         let predictor = try landmarks.map { try DlibShapePredictor(contentsOf: $0) } ?? .bundled()
-        return FaceRecognizer(detector: try MTCNN.bundled(), predictor: predictor, network: network)
+        return FaceRecognizer(detector: try .bundled(detector), predictor: predictor, network: network)
     }
 
     /// Every face of the image (best detection first), or the chip's one embedding.

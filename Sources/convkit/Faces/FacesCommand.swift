@@ -15,16 +15,16 @@ struct FacesCommand: ParsableCommand {
 /// `convkit faces detect IMAGE…`: boxes, scores and five landmarks per face.
 struct FacesDetectCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "detect",
-        abstract: "Detect faces and their five landmarks (eyes, nose, mouth corners) with MTCNN (Zhang et al. 2016).")
+        abstract: "Detect faces and five landmarks: MTCNN (Zhang et al. 2016; eyes, nose, mouth corners) or dlib's MMOD CNN with its 5-point shape predictor (eye corners, nose base).")
 
     @Argument(help: "Images (PNG, JPEG, PGM, PPM).") var images: [String]
-    @Option(help: "Detector: mtcnn.") var detector = "mtcnn"
-    @Option(help: "Folder with pnet.npz, rnet.npz, onet.npz (default: the bundled Data/models/mtcnn).") var weights: String?
+    @Option(help: "Detector: mtcnn, or mmod (dlib's CNN face detector, faces from about 80 px, with dlib's 5-point landmarks).") var detector = "mtcnn"
+    @Option(help: "MTCNN: a folder with pnet.npz, rnet.npz, onet.npz; mmod: a .dat file (default: the bundled models).") var weights: String?
     @Option(help: "Smallest face side in pixels (12…10000).") var minSize: Float = 20
     @Option(help: "Pyramid scale factor (0.1…0.95).") var factor: Float = 0.709
     @Option(help: "Face-probability thresholds of P-Net, R-Net and O-Net, comma-separated (each 0…1).") var thresholds = "0.6,0.7,0.7"
     @Option(help: "Folder for IMAGE_faces.png with boxes and landmarks drawn.") var out: String?
-    @Option(help: "Folder for aligned face chips IMAGE_faceN.png (the five landmarks on ArcFace's template).") var chips: String?
+    @Option(help: "Folder for aligned face chips IMAGE_faceN.png (MTCNN: the five landmarks on ArcFace's template; mmod: dlib's chips, padding 0.25).") var chips: String?
     @Option(help: "Side of the chips in pixels (8…4096).") var chipSize = 112
     @Flag(help: "Print one JSON object: {\"faces\":[{\"image\",\"box\",\"score\",\"landmarks\"}]}.") var json = false
     @OptionGroup var threadOptions: ThreadOptions
@@ -38,23 +38,23 @@ struct FacesDetectCommand: ParsableCommand {
 
     func run() throws {
         threadOptions.apply()
-        guard detector == "mtcnn" else {
-            throw ConvKitError.invalidArgument(name: "--detector", expected: "mtcnn (mmod and blazeface are not built yet)", found: detector)
+        guard detector == "mtcnn" || detector == "mmod" else {
+            throw ConvKitError.invalidArgument(name: "--detector", expected: "mtcnn or mmod (blazeface needs the TFLite import, not built yet)", found: detector)
         }
         let t = thresholds.split(separator: ",").map { Float($0.trimmingCharacters(in: .whitespaces)) }
         guard t.count == 3, t.allSatisfy({ $0 != nil && (0...1).contains($0!) }) else {
             throw ConvKitError.invalidArgument(name: "--thresholds", expected: "three numbers in 0…1, comma-separated", found: thresholds)
         }
-        let mtcnn = try weights.map { try MTCNN(directory: $0) } ?? MTCNN.bundled()
-        mtcnn.minFaceSize = minSize
-        mtcnn.scaleFactor = factor
-        mtcnn.thresholds = t.map { $0! }
+        let finder = try FaceFinder(detector: detector, weights: weights)
+        finder.mtcnn?.minFaceSize = minSize
+        finder.mtcnn?.scaleFactor = factor
+        finder.mtcnn?.thresholds = t.map { $0! }
         if let out { try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true) }
         if let chips { try FileManager.default.createDirectory(atPath: chips, withIntermediateDirectories: true) }
         var records = [[String: Any]]()
         for path in images {
             let image = try ImageFile.load(path)
-            let faces = try mtcnn.detect(image)
+            let faces = try finder.detect(image)
             for f in faces {
                 records.append(["image": path, "box": f.box.map(Double.init), "score": Double(f.score), "landmarks": f.landmarks.map { $0.map(Double.init) }])
             }
@@ -65,7 +65,8 @@ struct FacesDetectCommand: ParsableCommand {
             let stem = ((path as NSString).lastPathComponent as NSString).deletingPathExtension
             if let chips {
                 for (i, f) in faces.enumerated() {
-                    let chip = try FaceAlignment.chip(Drawing.rgb(image), landmarks: f.landmarks, size: chipSize)
+                    let chip = finder.mtcnn != nil ? try FaceAlignment.chip(Drawing.rgb(image), landmarks: f.landmarks, size: chipSize)
+                                                   : try DlibFaceChip.chip(Drawing.rgb(image), landmarks: f.landmarks, size: chipSize)
                     try PNG.save(PNG.Image(tensor: chip), to: "\(chips)/\(stem)_face\(i).png")
                 }
             }
@@ -85,5 +86,27 @@ struct FacesDetectCommand: ParsableCommand {
         if json {
             print(String(data: try JSONSerialization.data(withJSONObject: ["faces": records], options: [.sortedKeys]), encoding: .utf8)!)
         }
+    }
+}
+
+/// The detector `faces detect` runs: MTCNN, or dlib's MMOD CNN with dlib's 5-point shape predictor for landmarks.
+final class FaceFinder {
+    let mtcnn: MTCNN?
+    let mmod: (DlibMMODDetector, DlibShapePredictor)?
+
+    init(detector: String, weights: String?) throws {
+        if detector == "mmod" {
+            let d = try weights.map { try DlibMMODDetector(contentsOf: $0) } ?? .bundled()
+            mmod = (d, try .bundled()); mtcnn = nil
+        } else {
+            mtcnn = try weights.map { try MTCNN(directory: $0) } ?? MTCNN.bundled(); mmod = nil
+        }
+    }
+
+    func detect(_ image: Tensor) throws -> [Face] {
+        if let mtcnn { return try mtcnn.detect(image) }
+        let (d, predictor) = mmod!
+        let rgb = Preprocessing.matchChannels(image, 3)
+        return try d.detect(rgb).map { Face(box: $0.box, score: $0.score, landmarks: try predictor.landmarks(in: rgb, box: $0.box)) }
     }
 }

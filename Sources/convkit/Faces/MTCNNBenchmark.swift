@@ -18,6 +18,15 @@ struct MTCNNBenchmark: Encodable {
         let ms = medianMilliseconds(seconds: seconds) { _ = try? mtcnn.detect(image) }
         return MTCNNBenchmark(pipeline: "mtcnn", image: path, faces: faces, ms: ms)
     }
+
+    /// `--pipeline mmod`: dlib's CNN face detector (tiled pyramid, network, windows, NMS) on the image.
+    static func runMMOD(path: String, seconds: Double) throws -> MTCNNBenchmark {
+        let detector = try DlibMMODDetector.bundled()
+        let image = try ImageFile.load(path)
+        let faces = try detector.detect(image).count
+        let ms = medianMilliseconds(seconds: seconds) { _ = try? detector.detect(image) }
+        return MTCNNBenchmark(pipeline: "mmod", image: path, faces: faces, ms: ms)
+    }
 }
 
 /// `convkit bench --pipeline face-embedding [--image FILE] [--batch B]`: median ms per 150×150 chip of dlib's ResNet
