@@ -238,7 +238,7 @@ void rows_tile(const int NV, int K, const float *w6, const float *base, const pt
         }
 }
 
-/// AVX-512 direct convolution for first layers (few input channels, any number of filters): output rows
+/// AVX-512 direct convolution over output rows (few input channels or long rows; K ≤ 1280 taps): output rows
 /// y0..y1-1 of a 2-D convolution, width stride 1 or 2 (2 with rows split into even and odd columns), width
 /// dilation 1, pre-padded input. No patch packing: each tile reads its input rows in place.
 CK_TARGET_AVX512
@@ -247,9 +247,9 @@ static void rows_forward_avx512(const ck_conv_geom *g, int M, const float *W, co
     const int kvol = g->kh * g->kw, K = g->c * kvol, ow = g->ow, half = (g->iw + 1) / 2;
     const int blocks = (M + 5) / 6;
     // Each tap's offset in the (split) input rows, and one block's weights as [K][6] (zero past M), on the
-    // stack: K ≤ 256 (ck_direct_rows_supported).
-    ptrdiff_t off[256];
-    float w6[256 * 6] __attribute__((aligned(64)));
+    // stack: K ≤ 1280 (ck_direct_rows_supported).
+    ptrdiff_t off[1280];
+    float w6[1280 * 6] __attribute__((aligned(64)));
     for (int k = 0; k < K; k++) {
         int e = k % g->kw, b = (k / g->kw) % g->kh, c = k / kvol;
         int col = g->split_even_odd ? ((e & 1) ? half + (e >> 1) : (e >> 1)) : e;
@@ -293,7 +293,7 @@ void ck_direct_conv_dweight(const ck_conv_geom *g, int M, const float *dy, const
 
 int ck_direct_rows_supported(const ck_conv_geom *g) {
 #if CK_X86
-    return ck_active_isa() == CK_ISA_AVX512 && g->c * g->kh * g->kw <= 256 && g->id == 1 && g->kd == 1 && g->od == 1 && g->dw == 1 &&
+    return ck_active_isa() == CK_ISA_AVX512 && g->c * g->kh * g->kw <= 1280 && g->id == 1 && g->kd == 1 && g->od == 1 && g->dw == 1 &&
            g->pd == 0 && g->ph == 0 && g->pw == 0 && (g->sw == 1 || (g->sw == 2 && g->split_even_odd));
 #else
     (void)g;

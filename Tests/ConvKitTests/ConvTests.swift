@@ -64,6 +64,13 @@ final class ConvTests: XCTestCase {
         Case(n: 1, cin: 64, cout: 96, groups: 1, spatial: [9, 21], k: [3, 3], stride: [1, 3], pb: [0, 0], pa: [0, 0], dil: [1, 1]),
         Case(n: 1, cin: 130, cout: 64, groups: 1, spatial: [2, 14], k: [2, 2], stride: [1, 1], pb: [0, 1], pa: [1, 0], dil: [1, 1]),
         Case(n: 1, cin: 64, cout: 72, groups: 1, spatial: [27, 28], k: [3, 3], stride: [2, 2], pb: [1, 1], pa: [1, 0], dil: [1, 1]),
+        // ≤ 16 filters over a map of ≥ 4,096 outputs goes to the row-parallel first-layer kernel (dlib's MMOD first
+        // layer, 5×5/2 without padding); 10 filters: a partial block of 6.
+        Case(n: 1, cin: 3, cout: 10, groups: 1, spatial: [133, 131], k: [5, 5], stride: [2, 2], pb: [0, 0], pa: [0, 0], dil: [1, 1]),
+        // Long output rows (≥ 32) with ≤ 64 filters also take the row kernel: 5×5 at stride 1 with padding, K = 300;
+        // stride 2 with 16 channels (K = 400) and rows of 70 (a 64-wide tile and one of 6).
+        Case(n: 2, cin: 12, cout: 20, groups: 1, spatial: [7, 40], k: [5, 5], stride: [1, 1], pb: [2, 2], pa: [2, 2], dil: [1, 1]),
+        Case(n: 1, cin: 16, cout: 32, groups: 1, spatial: [9, 143], k: [5, 5], stride: [2, 2], pb: [0, 0], pa: [0, 0], dil: [1, 1]),
         // 12 filters: the direct kernel's second chunk of 8 is partial; rows of 19 span two vectors.
         Case(n: 3, cin: 2, cout: 12, groups: 1, spatial: [5, 19], k: [3, 2], stride: [1, 1], pb: [1, 0], pa: [1, 1], dil: [1, 2]),
     ]

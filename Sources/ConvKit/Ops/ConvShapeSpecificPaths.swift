@@ -3,17 +3,27 @@ import CConvKernels
 // Convolution paths for shapes where the general im2col GEMM wastes work; `convForward` tries them first.
 // Each returns nil when it does not apply.
 
-/// First layers (an image's channels, many filters, e.g. ResNet's 7×7/2 stem): a direct kernel over output
-/// rows with the input rows read in place, instead of packing 147-row patches per 32 outputs for a GEMM.
-/// Stride 2 along the width splits each input row into even and odd columns first. Nil when it does not apply.
+/// A direct kernel over output rows with the input rows read in place (6 filters × up to 64 outputs of a row per
+/// tile, every tap accumulated in registers), instead of packing K-row patches for a GEMM. Stride 2 along the
+/// width splits each input row into even and odd columns first. Nil when it does not apply. Chosen for:
+/// - first layers (≤ 4 input channels, e.g. ResNet's 7×7/2 stem, any number of filters);
+/// - long output rows (≥ 32) with ≤ 64 filters: each 6-filter block re-reads the input, cheap for few blocks,
+///   while im2col would write K×P patches (measured, 5×5 32→32 at 128²: 4.95 → 2.13 ms; dlib's MMOD layers
+///   2–5 each 1.8–2.1× faster; with 96–128 filters or rows of 14–28 the GEMM stays faster, 1.3–1.8×);
+/// - ≤ 16 filters over ≥ 4,096 outputs, where the ≤ 16-filter direct kernel runs one task per sample
+///   (3×3/2 16→16 at 256²: 12.1 → 0.51 ms; MMOD's first layer 122.7 → 2.6 ms).
 func firstLayerForward(_ x: Tensor, weight: Tensor, plan: ConvPlan, geometry: ck_conv_geom,
                                epilogue: ConvEpilogue) -> Tensor? {
     var g = geometry
     let K = Int(g.c * g.kh * g.kw), M = plan.outChannels
-    // Few input channels (images: 1, 3 or 4), a real window, few taps: wider inputs amortize the GEMM's
-    // packing and run faster there (measured: 1×1 stride-2 projections 2–4× slower here).
-    guard plan.usesGEMM, plan.groups == 1, plan.geometry.rank == 2, g.c <= 4, g.kh * g.kw > 1, K <= 256, M > 16,
-          g.sw <= 2, g.iw <= 4096 else { return nil }
+    // A real window (1×1 stride-2 projections measured 2–4× slower here), taps that fit the kernel's tables.
+    guard plan.groups == 1, plan.geometry.rank == 2, g.kh * g.kw > 1, K <= 1280, g.sw <= 2, g.iw <= 4096,
+          plan.usesGEMM || plan.usesDirectKernel else { return nil }
+    let ow = Int(g.ow), P0 = Int(g.oh * g.ow)
+    let firstLayer = g.c <= 4 && K <= 256 && M > 16
+    let longRows = ow >= 32 && M <= 64 && plan.usesGEMM
+    let fewFiltersLargeMap = plan.usesDirectKernel && P0 >= 4096
+    guard firstLayer || longRows || fewFiltersLargeMap else { return nil }
     g.split_even_odd = g.sw == 2 ? 1 : 0
     guard ck_direct_rows_supported(&g) != 0 else { return nil }
     var xin = x
