@@ -40,6 +40,9 @@ final class FaceDatabaseCommandLineTests: XCTestCase {
             for x in a { for y in b { lines.append("\(x),\(y),different") } }
         }
         try lines.joined(separator: "\n").write(toFile: dir + "/pairs.csv", atomically: true, encoding: .utf8)
+        let eer = try runConvkit(["faces", "calibrate", "--db", db, "--pairs", dir + "/pairs.csv", "--eer", "--json"])
+        XCTAssertEqual(eer.status, 0, eer.err)
+        XCTAssertEqual(try lastJSONLine(eer.out)["eer"] as? Double, 0, "separable pairs: no errors at the EER threshold")
         let cal = try runConvkit(["faces", "calibrate", "--db", db, "--pairs", dir + "/pairs.csv", "--json"])
         XCTAssertEqual(cal.status, 0, cal.err)
         let c = try lastJSONLine(cal.out)
@@ -125,5 +128,12 @@ final class FaceDatabaseCommandLineTests: XCTestCase {
         }
         let list = try lastJSONLine(try runConvkit(["faces", "list", "--db", db, "--json"]).out)
         XCTAssertEqual((list["people"] as? [[String: Any]])?.count, 1, "the failed enrollment wrote nothing")
+        // Other weights (one float of the fc layer changed): the database made with the bundled model is refused.
+        var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: "Data/models/dlib/dlib_face_recognition_resnet_model_v1.dat")))
+        bytes[bytes.count - 200] ^= 0x01
+        try Data(bytes).write(to: URL(fileURLWithPath: dir + "/other.dat"))
+        let mixed = try runConvkit(["faces", "identify", "--db", db, "--model", dir + "/other.dat", "Data/images/astronaut.png"])
+        XCTAssertNotEqual(mixed.status, 0)
+        XCTAssertTrue(mixed.err.contains("mixing models is refused"), mixed.err)
     }
 }

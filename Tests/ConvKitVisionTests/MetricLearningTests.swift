@@ -109,4 +109,16 @@ final class MetricLearningTests: XCTestCase {
         XCTAssertGreaterThan(head.probability([1, 0], [0.9, 0.1]), 0.5)
         XCTAssertLessThan(head.probability([1, 0], [0, 1]), 0.5)
     }
+
+    func testTheChiSquaredHeadComputesTheNotesForm() throws {
+        let head = PairClassifier(dimensions: 3, chiSquared: true)
+        head.weight.value = Tensor(shape: [3, 1], scalars: [1, 2, -1])
+        head.bias.value = Tensor([0.5])
+        let a: [Float] = [0.5, -0.25, 0.1], b: [Float] = [0.25, 0.25, 0.1]
+        // Σ w_k (a_k − b_k)² / (|a_k| + |b_k| + ε) + b = 0.0625/0.75 + 2·0.25/0.5 − 0 + 0.5.
+        let z = Float(0.0625 / 0.75 + 2 * 0.25 / 0.5 + 0.5)
+        let logit = head.logits(Variable(Tensor(shape: [1, 3], scalars: a)), Variable(Tensor(shape: [1, 3], scalars: b)))
+        XCTAssertEqual(logit.value.scalars[0], z, accuracy: 1e-5)
+        XCTAssertEqual(head.probability(a, b), 1 / (1 + exp(-z)), accuracy: 1e-6)
+    }
 }

@@ -112,12 +112,14 @@ public enum MetricLearning {
 }
 
 /// The notes' verification head over two encodings (004 §4.4): ŷ = σ(Σ_k w_k·|f(x_i)_k − f(x_j)_k| + b), or with
-/// the χ² form (f(x_i)_k − f(x_j)_k)² in place of the absolute difference. Trained as binary classification on
+/// the χ² form (f(x_i)_k − f(x_j)_k)² / (f(x_i)_k + f(x_j)_k) in place of the absolute difference (DeepFace's; the
+/// denominator taken as |f(x_i)_k| + |f(x_j)_k| + 10⁻⁶, since L2-normalized encodings have negative components). Trained as binary classification on
 /// pairs ("same" = 1); at use it scores precomputed encodings.
 public final class PairClassifier: Module {
     public var weight: Parameter
     public var bias: Parameter
     public let chiSquared: Bool
+    static let chiEpsilon: Float = 1e-6
 
     public init(dimensions: Int, chiSquared: Bool = false) {
         weight = Parameter(Tensor(repeating: -1, shape: [dimensions, 1]), requiresGrad: true, label: "weight")
@@ -128,7 +130,7 @@ public final class PairClassifier: Module {
     /// The logit Σ w_k·φ(e_i − e_j)_k + b for rows `[T, D]` of each side → `[T]`.
     public func logits(_ a: Variable, _ b: Variable) -> Variable {
         let diff = a - b
-        let features = chiSquared ? diff.squared() : diff.abs()
+        let features = chiSquared ? diff.squared() / (a.abs() + b.abs() + PairClassifier.chiEpsilon) : diff.abs()
         return (Variable.matmul(features, weight) + bias).reshaped([a.shape[0]])
     }
 
@@ -148,7 +150,10 @@ public final class PairClassifier: Module {
     /// σ(logit) for precomputed encodings.
     public func probability(_ a: [Float], _ b: [Float]) -> Float {
         var z = bias.value.scalars[0]
-        for k in a.indices { let d = a[k] - b[k]; z += weight.value.scalars[k] * (chiSquared ? d * d : Swift.abs(d)) }
+        for k in a.indices {
+            let d = a[k] - b[k]
+            z += weight.value.scalars[k] * (chiSquared ? d * d / (Swift.abs(a[k]) + Swift.abs(b[k]) + PairClassifier.chiEpsilon) : Swift.abs(d))
+        }
         return 1 / (1 + exp(-z))
     }
 }

@@ -8,7 +8,7 @@ import Foundation
 /// stores it with the database.
 struct FacesCalibrateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "calibrate",
-        abstract: "Set the database's distance threshold τ from labelled image pairs (best balanced accuracy, or a target false-accept rate).",
+        abstract: "Set the database's distance threshold τ from labelled image pairs (best balanced accuracy, the equal error rate, or a target false-accept rate).",
         discussion: """
         The pairs file has one pair per line, `IMAGE_A,IMAGE_B,SAME` with SAME one of 1/0, same/different, true/false; \
         lines starting with # are comments, and a first line without image names is a header. Relative paths are read from the pairs file's folder.
@@ -16,12 +16,14 @@ struct FacesCalibrateCommand: ParsableCommand {
     @Option(help: "The SQLite face database.") var db: String
     @Option(help: "The labelled pairs (CSV).") var pairs: String
     @Option(help: "Choose the most accepting τ whose false-accept rate on the pairs is at most this (0…1) instead of the best accuracy.") var targetFar: Double?
+    @Flag(help: "Choose τ at the equal error rate (false accepts = false rejects) instead of the best accuracy.") var eer = false
     @OptionGroup var options: RecognitionOptions
     @Flag(help: "Print {\"threshold\",\"method\",\"pairs\",\"auc\",\"eer\",\"accuracy\"}.") var json = false
     @OptionGroup var threadOptions: ThreadOptions
 
     func validate() throws {
         if let f = targetFar, !(0...1).contains(f) { throw ValidationError("--target-far must be 0…1, found \(f)") }
+        if eer && targetFar != nil { throw ValidationError("give --eer or --target-far, not both") }
     }
 
     /// (image A, image B, same) per line.
@@ -69,6 +71,9 @@ struct FacesCalibrateCommand: ParsableCommand {
         if let far = targetFar {
             tau = -Verification.threshold(falseAcceptRate: far, scores: scores, same: same).threshold
             method = "false-accept rate ≤ \(far) on \(list.count) pairs"
+        } else if eer {
+            tau = -Verification.equalErrorRate(scores: scores, same: same).threshold
+            method = "equal error rate on \(list.count) pairs"
         } else {
             tau = -Verification.calibrate(scores: scores, same: same).threshold
             method = "best balanced accuracy on \(list.count) pairs"
