@@ -26,9 +26,9 @@ struct TrainCommand: ParsableCommand {
         commandName: "train",
         abstract: "Train a model (default: LeNet-5 on the bundled MNIST-5k) and write a checkpoint and a report.")
 
-    enum Task: String, ExpressibleByArgument, CaseIterable { case classify, detect, localize, rcnn, segment, siamese }
+    enum Task: String, ExpressibleByArgument, CaseIterable { case classify, detect, localize, rcnn, segment, siamese, timeseries }
 
-    @Option(help: "What to train: classify (default), detect (a YOLO detector) localize (one digit: class, box, landmarks) rcnn (selective search + a proposal classifier), segment (a U-Net on index masks) or siamese (an embedding for one-shot verification, measured on held-out classes).") var task = Task.classify
+    @Option(help: "What to train: classify (default), detect (a YOLO detector) localize (one digit: class, box, landmarks) rcnn (selective search + a proposal classifier), segment (a U-Net on index masks) siamese (an embedding for one-shot verification, measured on held-out classes) or timeseries (UCR/UEA classification: --data a folder with NAME_TRAIN.ts and NAME_TEST.ts, --model fcn1d, resnet1d or tcn).") var task = Task.classify
     @Option(help: "For --task siamese: triplet, contrastive or pairs (the notes' σ(Σ w·|f(a) − f(b)| + b) head).") var loss = "triplet"
     @Option(help: "For --loss triplet: semi-hard or batch-hard mining.") var mining = "semi-hard"
     @Flag(help: "For --task siamese: six symmetries of each training image as new classes (6 classes become 36).") var classAugmentation = false
@@ -83,6 +83,11 @@ struct TrainCommand: ParsableCommand {
             }
             try SiameseTraining(data: data, loss: kind, mining: m, margin: margin, epochs: epochs ?? 10, lr: lrOption ?? 0.001, seed: seed, out: out, json: json,
                                 classAugmentation: classAugmentation).run()
+            return
+        }
+        if task == .timeseries {
+            try TimeSeriesTraining(data: data, model: model ?? "fcn1d", epochs: epochs ?? 300, batchSize: batchSize, lr: lrOption ?? 0.001,
+                                   seed: seed, out: out, json: json).run()
             return
         }
         if task == .segment {

@@ -2,8 +2,7 @@ import Foundation
 import XCTest
 import ConvKit
 
-/// Finite-difference checks of whole layers and graphs through the autograd tape.
-final class AutogradTests: XCTestCase {
+extension XCTestCase {
     /// Checks ∂L/∂(every leaf) for L = Σ f(leaves) ⊙ r against central differences.
     func gradCheck(_ leaves: [Variable], tol: Float = 3e-3, eps: Float = 1e-2, context: String = "", file: StaticString = #filePath, line: UInt = #line,
                    _ f: () -> Variable) {
@@ -23,7 +22,10 @@ final class AutogradTests: XCTestCase {
             XCTAssertLessThan(relativeError(analytic, numeric), tol, "leaf \(i) (\(l.label)) \(context)", file: file, line: line)
         }
     }
+}
 
+/// Finite-difference checks of whole layers and graphs through the autograd tape.
+final class AutogradTests: XCTestCase {
     /// `withoutGradients` on one thread (an inference running beside training) leaves recording on elsewhere.
     func testNoGradIsPerThread() {
         let inside = DispatchSemaphore(value: 0), release = DispatchSemaphore(value: 0), done = DispatchSemaphore(value: 0)

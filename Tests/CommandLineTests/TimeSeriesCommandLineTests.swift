@@ -1,0 +1,40 @@
+import Foundation
+import XCTest
+
+/// `convkit train --task timeseries` as a user runs it: a short run on a shipped set, and one-line errors for bad
+/// models, folders and files.
+final class TimeSeriesCommandLineTests: XCTestCase {
+    let dir = NSTemporaryDirectory() + "convkit-ts-\(getpid())"
+    override func tearDown() { try? FileManager.default.removeItem(atPath: dir) }
+
+    func testAShortRunReportsTheTestAccuracy() throws {
+        for model in ["fcn1d", "tcn"] {
+            let r = try runConvkit(["train", "--task", "timeseries", "--data", "Data/timeseries/ItalyPowerDemand", "--model", model,
+                                    "--epochs", "20", "--out", dir, "--json"])
+            XCTAssertEqual(r.status, 0, r.err)
+            let o = try lastJSONLine(r.out)
+            XCTAssertEqual(o["task"] as? String, "timeseries")
+            XCTAssertEqual(o["dataset"] as? String, "ItalyPowerDemand")
+            XCTAssertEqual(o["test"] as? Int, 1029)
+            XCTAssertGreaterThan(o["test_accuracy"] as? Double ?? 0, 0.6, "\(model): better than the majority class after 20 epochs")
+            XCTAssertNotNil(o["wall_seconds"] as? Double)
+            XCTAssertTrue(FileManager.default.fileExists(atPath: dir + "/\(model)_ItalyPowerDemand.safetensors"))
+        }
+    }
+
+    func testBadModelsFoldersAndFilesGiveOneLineErrors() throws {
+        try FileManager.default.createDirectory(atPath: dir + "/Bad", withIntermediateDirectories: true)
+        try "@classLabel true a b\n@data\n1,2,3:a\n".write(toFile: dir + "/Bad/Bad_TRAIN.ts", atomically: true, encoding: .utf8)
+        try "@classLabel true a b\n@data\n1,2,oops:b\n".write(toFile: dir + "/Bad/Bad_TEST.ts", atomically: true, encoding: .utf8)
+        let cases: [([String], String)] = [
+            (["--model", "vgg16"], "fcn1d, resnet1d, tcn"),
+            (["--data", "Data"], "NAME_TRAIN.ts"),
+            (["--data", dir + "/Bad"], "Bad_TEST.ts:3"),
+        ]
+        for (args, message) in cases {
+            let r = try runConvkit(["train", "--task", "timeseries", "--epochs", "1", "--out", dir] + args)
+            XCTAssertNotEqual(r.status, 0, args.joined(separator: " "))
+            XCTAssertTrue(r.err.split(separator: "\n").first?.contains(message) ?? false, "\(args): \(r.err)")
+        }
+    }
+}
