@@ -11,6 +11,9 @@ struct TimeSeriesTraining {
     static let models = ["fcn1d", "resnet1d", "tcn"]
 
     let data: String?
+    /// Sequential MNIST instead of a UCR/UEA folder: "sequential" (784 pixels in row order) or "permuted" (one
+    /// fixed random order), from an IDX folder (default the bundled MNIST-5k), as in the TCN paper.
+    let pixelSequences: String?
     let model: String
     let epochs: Int
     let batchSize: Int?
@@ -37,20 +40,51 @@ struct TimeSeriesTraining {
         switch model {
         case "fcn1d": return FCN1D(inputChannels: channels, classes: classes)
         case "resnet1d": return ResNet1D(inputChannels: channels, classes: classes)
+        case "tcn" where pixelSequences != nil:
+            // Bai et al.'s sequential-MNIST network: 8 levels of 25 channels, k = 7 (receptive field 1,531 ≥ 784), last step.
+            return TCN(inputChannels: channels, classes: classes, levels: 8, channels: 25, kernel: 7, dropout: 0.05, readout: .last)
         case "tcn": return TCN(inputChannels: channels, classes: classes, readout: .mean)   // the mean over time: 98.7 % on GunPoint, 96.7 % from the last step
         default: throw ConvKitError.invalidArgument(name: "--model", expected: Self.models.joined(separator: ", ") + " for --task timeseries", found: model)
         }
     }
 
-    func run() throws {
-        guard let dir = data ?? Datasets.bundledDataDirectory().map({ $0 + "/timeseries/GunPoint" }) else {
-            throw ConvKitError.io(path: "Data/timeseries", reason: "bundled data not found; run from the repository or pass --data DIR")
+    /// MNIST images as sequences `[1, H·W]` of pixels in 0…1, in row order or one fixed permutation (seed 0).
+    static func pixelSequences(_ dir: String, permuted: Bool) throws -> (TimeSeriesSet, TimeSeriesSet) {
+        let splits = try Datasets.idxFolder(dir)
+        let n = splits.train.images.shape[1...].reduce(1, *)
+        var rng = SeededGenerator(seed: 0)
+        let order = permuted ? Array((0..<n).shuffled(using: &rng)) : Array(0..<n)
+        func set(_ images: LabeledImages, _ name: String) -> TimeSeriesSet {
+            let per = images.images.count / Swift.max(images.count, 1)
+            let series = (0..<images.count).map { i -> [[Float]] in [order.map { images.images.scalars[i * per + $0] / 255 }] }
+            return TimeSeriesSet(series: series, labels: images.labels, classNames: images.classNames, name: name)
         }
-        let (trainPath, testPath) = try Self.files(dir)
-        let train = try TimeSeriesSet.load(trainPath)
-        let test = try TimeSeriesSet.load(testPath, classNames: train.classNames)
+        let name = permuted ? "PermutedMNIST" : "SequentialMNIST"
+        return (set(splits.train, name), set(splits.test, name))
+    }
+
+    func run() throws {
+        let train: TimeSeriesSet, test: TimeSeriesSet, testPath: String
+        if let kind = pixelSequences {
+            guard kind == "sequential" || kind == "permuted" else {
+                throw ConvKitError.invalidArgument(name: "--pixel-sequences", expected: "sequential or permuted", found: kind)
+            }
+            guard let dir = data ?? Datasets.bundledDataDirectory().map({ $0 + "/mnist5k" }) else {
+                throw ConvKitError.io(path: "Data/mnist5k", reason: "bundled data not found; run from the repository or pass --data DIR")
+            }
+            (train, test) = try Self.pixelSequences(dir, permuted: kind == "permuted")
+            testPath = dir
+        } else {
+            guard let dir = data ?? Datasets.bundledDataDirectory().map({ $0 + "/timeseries/GunPoint" }) else {
+                throw ConvKitError.io(path: "Data/timeseries", reason: "bundled data not found; run from the repository or pass --data DIR")
+            }
+            let files = try Self.files(dir)
+            train = try TimeSeriesSet.load(files.train)
+            test = try TimeSeriesSet.load(files.test, classNames: train.classNames)
+            testPath = files.test
+        }
         guard train.classNames.count >= 2 else {
-            throw ConvKitError.invalidArgument(name: "--data \(dir)", expected: "at least 2 classes", found: "\(train.classNames.count)")
+            throw ConvKitError.invalidArgument(name: "--data \(data ?? "the bundled set")", expected: "at least 2 classes", found: "\(train.classNames.count)")
         }
         guard test.dimensions == train.dimensions else {
             throw ConvKitError.shapeMismatch(expected: "\(testPath): \(train.dimensions) dimensions like the training file", found: "\(test.dimensions)")
@@ -73,7 +107,7 @@ struct TimeSeriesTraining {
         let net = try makeModel(channels: d, classes: train.classNames.count)
         let optimizer = Optimizer(.adam(), groups: [ParameterGroup(net.namedParameters(), learningRate: lr)])
         let schedule = LearningRateSchedule.cosine(period: epochs)
-        let batch = batchSize ?? Swift.max(1, Swift.min(16, n / 10))
+        let batch = batchSize ?? (pixelSequences != nil ? 64 : Swift.max(1, Swift.min(16, n / 10)))
         var rng = SeededGenerator(seed: seed)
         let log = FileHandle.standardError
         let start = Date()

@@ -32,6 +32,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "For --task siamese: triplet, contrastive or pairs (the notes' σ(Σ w·|f(a) − f(b)| + b) head).") var loss = "triplet"
     @Option(help: "For --loss triplet: semi-hard or batch-hard mining.") var mining = "semi-hard"
     @Flag(help: "For --task siamese: six symmetries of each training image as new classes (6 classes become 36).") var classAugmentation = false
+    @Option(help: "For --task timeseries: MNIST as 784-step pixel sequences, sequential or permuted (the TCN paper's benchmarks; --data an IDX folder, default the bundled MNIST-5k).") var pixelSequences: String?
     @Option(help: "Margin α of the triplet (default 0.5) or contrastive (default 1) loss.") var margin: Float?
     @Option(help: "Model name (see `convkit models`; default lenet5, yolo_tiny for detect).") var model: String?
     @Option(help: "Dataset folder: MNIST's IDX layout (default: the bundled Data/mnist5k); for detect a YOLO or COCO folder (default: the generated digits set).") var data: String?
@@ -86,8 +87,9 @@ struct TrainCommand: ParsableCommand {
             return
         }
         if task == .timeseries {
-            try TimeSeriesTraining(data: data, model: model ?? "fcn1d", epochs: epochs ?? 300, batchSize: batchSize, lr: lrOption ?? 0.001,
-                                   seed: seed, out: out, json: json).run()
+            try TimeSeriesTraining(data: data, pixelSequences: pixelSequences, model: model ?? (pixelSequences != nil ? "tcn" : "fcn1d"),
+                                   epochs: epochs ?? (pixelSequences != nil ? 20 : 300), batchSize: batchSize,
+                                   lr: lrOption ?? (pixelSequences != nil ? 0.002 : 0.001), seed: seed, out: out, json: json).run()
             return
         }
         if task == .segment {

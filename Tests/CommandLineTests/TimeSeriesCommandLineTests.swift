@@ -1,3 +1,5 @@
+import ConvKit
+import ConvKitData
 import Foundation
 import XCTest
 
@@ -20,6 +22,38 @@ final class TimeSeriesCommandLineTests: XCTestCase {
             XCTAssertNotNil(o["wall_seconds"] as? Double)
             XCTAssertTrue(FileManager.default.fileExists(atPath: dir + "/\(model)_ItalyPowerDemand.safetensors"))
         }
+    }
+
+    /// Sequential MNIST on a tiny IDX folder (40 training and 20 test images of 8×8: 64-step sequences).
+    func testPixelSequencesTrainATCN() throws {
+        try FileManager.default.createDirectory(atPath: dir + "/tiny", withIntermediateDirectories: true)
+        var rng = SeededGenerator(seed: 3)
+        for (prefix, n) in [("train", 40), ("t10k", 20)] {
+            let labels = (0..<n).map { Float($0 % 2) }
+            // Class 0 bright on the top half, class 1 on the bottom half, plus noise.
+            var pixels = [Float]()
+            for i in 0..<n {
+                for p in 0..<64 {
+                    let bright: Bool = (p < 32) == (i % 2 == 0)
+                    pixels.append((bright ? 200 : 20) + rng.nextUniform() * 30)
+                }
+            }
+            try Data(IDX.encodeUInt8(pixels, shape: [n, 8, 8])).write(to: URL(fileURLWithPath: "\(dir)/tiny/\(prefix)-images-idx3-ubyte"))
+            try Data(IDX.encodeUInt8(labels, shape: [n])).write(to: URL(fileURLWithPath: "\(dir)/tiny/\(prefix)-labels-idx1-ubyte"))
+        }
+        for kind in ["sequential", "permuted"] {
+            let r = try runConvkit(["train", "--task", "timeseries", "--pixel-sequences", kind, "--data", dir + "/tiny", "--epochs", "15",
+                                    "--batch-size", "8", "--out", dir, "--json"])
+            XCTAssertEqual(r.status, 0, r.err)
+            let o = try lastJSONLine(r.out)
+            XCTAssertEqual(o["model"] as? String, "tcn")
+            XCTAssertEqual(o["length"] as? Int, 64)
+            XCTAssertEqual(o["dataset"] as? String, kind == "sequential" ? "SequentialMNIST" : "PermutedMNIST")
+            XCTAssertGreaterThan(o["test_accuracy"] as? Double ?? 0, 0.8, "\(kind): two easy classes")
+        }
+        let bad = try runConvkit(["train", "--task", "timeseries", "--pixel-sequences", "spiral", "--out", dir])
+        XCTAssertNotEqual(bad.status, 0)
+        XCTAssertTrue(bad.err.contains("sequential or permuted"), bad.err)
     }
 
     func testBadModelsFoldersAndFilesGiveOneLineErrors() throws {
