@@ -26,13 +26,15 @@ struct TrainCommand: ParsableCommand {
         commandName: "train",
         abstract: "Train a model (default: LeNet-5 on the bundled MNIST-5k) and write a checkpoint and a report.")
 
-    enum Task: String, ExpressibleByArgument, CaseIterable { case classify, detect, localize, rcnn, segment, siamese, timeseries }
+    enum Task: String, ExpressibleByArgument, CaseIterable { case classify, detect, localize, rcnn, segment, siamese, timeseries, adding }
 
-    @Option(help: "What to train: classify (default), detect (a YOLO detector) localize (one digit: class, box, landmarks) rcnn (selective search + a proposal classifier), segment (a U-Net on index masks) siamese (an embedding for one-shot verification, measured on held-out classes) or timeseries (UCR/UEA classification: --data a folder with NAME_TRAIN.ts and NAME_TEST.ts, --model fcn1d, resnet1d or tcn).") var task = Task.classify
+    @Option(help: "What to train: classify (default), detect (a YOLO detector) localize (one digit: class, box, landmarks) rcnn (selective search + a proposal classifier), segment (a U-Net on index masks) siamese (an embedding for one-shot verification, measured on held-out classes) or timeseries (UCR/UEA classification: --data a folder with NAME_TRAIN.ts and NAME_TEST.ts, --model fcn1d, resnet1d or tcn) or adding (the adding problem with a TCN, --length T).") var task = Task.classify
     @Option(help: "For --task siamese: triplet, contrastive or pairs (the notes' σ(Σ w·|f(a) − f(b)| + b) head).") var loss = "triplet"
     @Option(help: "For --loss triplet: semi-hard or batch-hard mining.") var mining = "semi-hard"
     @Flag(help: "For --task siamese: six symmetries of each training image as new classes (6 classes become 36).") var classAugmentation = false
     @Option(help: "For --task timeseries: MNIST as 784-step pixel sequences, sequential or permuted (the TCN paper's benchmarks; --data an IDX folder, default the bundled MNIST-5k).") var pixelSequences: String?
+    @Option(help: "For --task adding: the sequence length T (10…100000).") var length = 200
+    @Option(help: "For --task adding: training sequences (100…1000000).") var trainSize = 20_000
     @Option(help: "Margin α of the triplet (default 0.5) or contrastive (default 1) loss.") var margin: Float?
     @Option(help: "Model name (see `convkit models`; default lenet5, yolo_tiny for detect).") var model: String?
     @Option(help: "Dataset folder: MNIST's IDX layout (default: the bundled Data/mnist5k); for detect a YOLO or COCO folder (default: the generated digits set).") var data: String?
@@ -84,6 +86,11 @@ struct TrainCommand: ParsableCommand {
             }
             try SiameseTraining(data: data, loss: kind, mining: m, margin: margin, epochs: epochs ?? 10, lr: lrOption ?? 0.001, seed: seed, out: out, json: json,
                                 classAugmentation: classAugmentation).run()
+            return
+        }
+        if task == .adding {
+            guard (100...1_000_000).contains(trainSize) else { throw ValidationError("--train-size must be in 100…1000000, found \(trainSize)") }
+            try AddingProblem(length: length, epochs: epochs ?? 5, trainSize: trainSize, lr: lrOption ?? 0.002, seed: seed, json: json).run()
             return
         }
         if task == .timeseries {

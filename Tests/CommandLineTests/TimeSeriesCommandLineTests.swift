@@ -56,6 +56,22 @@ final class TimeSeriesCommandLineTests: XCTestCase {
         XCTAssertTrue(bad.err.contains("sequential or permuted"), bad.err)
     }
 
+    /// The adding problem, tiny: the JSON line, and the refused lengths.
+    func testTheAddingProblemReportsItsTestMSE() throws {
+        let r = try runConvkit(["train", "--task", "adding", "--length", "20", "--train-size", "200", "--epochs", "1", "--json"])
+        XCTAssertEqual(r.status, 0, r.err)
+        let o = try lastJSONLine(r.out)
+        XCTAssertEqual(o["task"] as? String, "adding")
+        XCTAssertEqual(o["length"] as? Int, 20)
+        XCTAssertLessThan(o["test_mse"] as? Double ?? 9, 1, "finite, and no worse than predicting a constant by far")
+        XCTAssertNotNil(o["solved"] as? Bool)
+        for args in [["--length", "3"], ["--train-size", "5"]] {
+            let bad = try runConvkit(["train", "--task", "adding", "--epochs", "1"] + args)
+            XCTAssertNotEqual(bad.status, 0, args.joined(separator: " "))
+            XCTAssertTrue(bad.err.contains(args[0]), bad.err)
+        }
+    }
+
     func testBadModelsFoldersAndFilesGiveOneLineErrors() throws {
         try FileManager.default.createDirectory(atPath: dir + "/Bad", withIntermediateDirectories: true)
         try "@classLabel true a b\n@data\n1,2,3:a\n".write(toFile: dir + "/Bad/Bad_TRAIN.ts", atomically: true, encoding: .utf8)
