@@ -137,8 +137,9 @@ struct TimeSeriesTraining {
             let logits = net.predict(xt.slice(axis: 0, s..<Swift.min(s + 256, test.count)))
             let k = logits.shape[1]
             for i in 0..<logits.shape[0] {
-                let row = logits.scalars[(i * k)..<((i + 1) * k)]
-                if row.firstIndex(of: row.max()!)! - i * k == test.labels[s + i] { correct += 1 }
+                var best = 0
+                for j in 1..<k where logits.scalars[i * k + j] > logits.scalars[i * k + best] { best = j }
+                if best == test.labels[s + i] { correct += 1 }
             }
         }
         let accuracy = Double(correct) / Double(test.count), wall = Date().timeIntervalSince(start)

@@ -55,6 +55,12 @@ final class DlibLandmarksTests: XCTestCase {
         }
     }
 
+    func testChipsOfAbsurdLandmarksAreRefused() throws {
+        let far: [[Float]] = [[0, 0], [1e9, 0], [-1e9, 0], [0, 1e9], [5, 5]]
+        XCTAssertThrowsError(try DlibFaceChip.chip(Tensor.zeros([3, 10, 10]), landmarks: far)) { XCTAssertTrue("\($0)".contains("chip scale"), "\($0)") }
+        XCTAssertThrowsError(try DlibFaceChip.chip(Tensor.zeros([3, 10, 10]), landmarks: [[1, 1], [2, 2]]))
+    }
+
     func testCorruptAndTruncatedFilesNameTheOffsetAndRecord() throws {
         let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: Self.data + "/models/dlib/shape_predictor_5_face_landmarks.dat")))
         XCTAssertThrowsError(try DlibShapePredictor(bytes: Array(bytes[0..<5000]), path: "cut.dat")) { e in

@@ -201,7 +201,7 @@ public struct DlibNetworkFile {
         for f in ["learning_rate_multiplier", "weight_decay_multiplier", "bias_learning_rate_multiplier", "bias_weight_decay_multiplier"] { _ = try r.double(f) }
         let useBias = hasBiasFlag ? try r.bool("use_bias") : true
         let weightCount = filters.reduce(1, *), biasCount = useBias ? biases.reduce(1, *) : 0
-        guard filters[0] == filtersCount, filters[2] == nr || nr == 0, filters[3] == nc || nc == 0,
+        guard filters.allSatisfy({ $0 >= 1 }), filters[0] == filtersCount, filters[2] == nr || nr == 0, filters[3] == nc || nc == 0,
               biasCount == 0 || biasCount == filtersCount, params.count == weightCount + biasCount else {
             throw r.error(expected: "params of \(filtersCount) filters \(filters) + \(biasCount) biases (\(nr)×\(nc))",
                           found: "\(params.count) values")

@@ -33,6 +33,9 @@ public enum DlibFaceChip {
         let half = Double(size) / 2
         let cx = Double(t.a) * half - Double(t.b) * half + Double(t.tx), cy = Double(t.b) * half + Double(t.a) * half + Double(t.ty)
         let side = Double(size) * scale - 1
+        guard scale.isFinite, scale > 1e-6, scale < 1e5 else {
+            throw ConvKitError.invalidArgument(name: "landmarks", expected: "a face whose chip scale is 10⁻⁶…10⁵ pixels per chip pixel", found: "\(scale)")
+        }
         let k = Int(scale.rounded(.down))
         guard k >= 2 else { return sample(image, center: (cx, cy), side: side, angle: angle, size: size) }
         // Block means: pixel (x, y) of the k× smaller image covers source x·k…x·k + k − 1.

@@ -41,7 +41,8 @@ public final class DlibFaceRecognitionNetwork: Module {
         self.average = average; self.inputSize = rows; self.distanceThreshold = threshold
         (stem, stemNorm) = try c.convAffine()
         try c.expect(.relu)
-        guard case let .maxPool(window, stride, padding) = try c.next("max_pool") else { throw c.mismatch("max_pool") }
+        guard case let .maxPool(window, stride, padding) = try c.next("max_pool"), window.allSatisfy({ $0 >= 1 }),
+              zip(window, padding).allSatisfy({ $1 < $0 }) else { throw c.mismatch("max_pool with a window of at least 1×1") }
         pool = MaxPool(kernel: window, stride: stride, padding: .symmetricPerAxis(padding))
         var units = [DlibResidualUnit]()
         while case .conv = c.peek { units.append(try DlibResidualUnit(&c)) }
@@ -117,6 +118,7 @@ public final class DlibResidualUnit: Module {
         try c.expect(.relu)
         (conv2, norm2) = try c.convAffine()
         if case let .avgPool(window, stride, padding) = c.peek {
+            guard window.allSatisfy({ $0 >= 1 }), zip(window, padding).allSatisfy({ $1 < $0 }) else { throw c.mismatch("avg_pool with a window of at least 1×1") }
             _ = try c.next("avg_pool")
             skipPool = AvgPool(kernel: window, stride: stride, padding: .symmetricPerAxis(padding))
         } else { skipPool = nil }

@@ -38,7 +38,14 @@ struct RecognitionOptions: ParsableArguments {
     func area(_ b: [Float]?) -> Float { b.map { ($0[2] - $0[0]) * ($0[3] - $0[1]) } ?? 0 }
 
     func database(_ path: String, _ r: FaceRecognizer, create: Bool) throws -> FaceDatabase {
-        try FaceDatabase(path: path, model: r.modelIdentity, dimension: 128, defaultThreshold: r.threshold, create: create)
+        try FaceDatabase(path: path, model: r.modelIdentity, dimension: r.network.fc.weight.shape[0], defaultThreshold: r.threshold, create: create)
+    }
+
+    /// The database (which must exist), its τ, and the largest face of the image (nil when there is none).
+    func probe(_ image: String, db: String) throws -> (FaceDatabase, Float, [Float]?) {
+        let r = try recognizer()
+        let database = try database(db, r, create: false)
+        return (database, try database.threshold().value, try largestFace(image, r))
     }
 }
 
@@ -115,10 +122,8 @@ struct FacesIdentifyCommand: ParsableCommand {
 
     func run() throws {
         threadOptions.apply()
-        let r = try options.recognizer()
-        let database = try options.database(db, r, create: false)
-        let tau = try database.threshold().value
-        guard let probe = try options.largestFace(image, r) else {
+        let (database, tau, face) = try options.probe(image, db: db)
+        guard let probe = face else {
             if json { try printJSON(["name": NSNull(), "distance": NSNull(), "threshold": rounded(tau), "faces": 0]) } else { print("\(image): no face found") }
             return
         }
@@ -146,10 +151,8 @@ struct FacesVerifyCommand: ParsableCommand {
 
     func run() throws {
         threadOptions.apply()
-        let r = try options.recognizer()
-        let database = try options.database(db, r, create: false)
-        let tau = try database.threshold().value
-        guard let probe = try options.largestFace(image, r) else {
+        let (database, tau, face) = try options.probe(image, db: db)
+        guard let probe = face else {
             throw ConvKitError.invalidArgument(name: image, expected: "a photo with a face", found: "no face")
         }
         let d = try database.distance(to: name, probe)
