@@ -26,15 +26,16 @@ struct TrainCommand: ParsableCommand {
         commandName: "train",
         abstract: "Train a model (default: LeNet-5 on the bundled MNIST-5k) and write a checkpoint and a report.")
 
-    enum Task: String, ExpressibleByArgument, CaseIterable { case classify, detect, localize, rcnn, segment, siamese, timeseries, adding }
+    enum Task: String, ExpressibleByArgument, CaseIterable { case classify, detect, localize, rcnn, segment, siamese, timeseries, adding, volume, volumeSegment = "volume-segment" }
 
-    @Option(help: "What to train: classify (default), detect (a YOLO detector) localize (one digit: class, box, landmarks) rcnn (selective search + a proposal classifier), segment (a U-Net on index masks) siamese (an embedding for one-shot verification, measured on held-out classes) or timeseries (UCR/UEA classification: --data a folder with NAME_TRAIN.ts and NAME_TEST.ts, --model fcn1d, resnet1d or tcn) or adding (the adding problem with a TCN, --length T).") var task = Task.classify
+    @Option(help: "What to train: classify (default), detect (a YOLO detector) localize (one digit: class, box, landmarks) rcnn (selective search + a proposal classifier), segment (a U-Net on index masks) siamese (an embedding for one-shot verification, measured on held-out classes) or timeseries (UCR/UEA classification: --data a folder with NAME_TRAIN.ts and NAME_TEST.ts, --model fcn1d, resnet1d or tcn) or adding (the adding problem with a TCN, --length T) or volume (a 3-D CNN names the lesion shape in generated CT-like phantoms of --side³ voxels) or volume-segment (a 3-D U-Net labels their voxels).") var task = Task.classify
     @Option(help: "For --task siamese: triplet, contrastive or pairs (the notes' σ(Σ w·|f(a) − f(b)| + b) head).") var loss = "triplet"
     @Option(help: "For --loss triplet: semi-hard or batch-hard mining.") var mining = "semi-hard"
     @Flag(help: "For --task siamese: six symmetries of each training image as new classes (6 classes become 36).") var classAugmentation = false
     @Option(help: "For --task timeseries: MNIST as 784-step pixel sequences, sequential or permuted (the TCN paper's benchmarks; --data an IDX folder, default the bundled MNIST-5k).") var pixelSequences: String?
     @Option(help: "For --task adding: the sequence length T (10…100000).") var length = 200
-    @Option(help: "For --task adding: training sequences (100…1000000).") var trainSize = 20_000
+    @Option(help: "For --task adding: training sequences (100…1000000; default 20000); for volume tasks: training phantoms (8…100000; default 240).") var trainSize: Int?
+    @Option(help: "For --task volume and volume-segment: the phantoms' side in voxels (16…128, divisible by 8).") var side = 32
     @Option(help: "Margin α of the triplet (default 0.5) or contrastive (default 1) loss.") var margin: Float?
     @Option(help: "Model name (see `convkit models`; default lenet5, yolo_tiny for detect).") var model: String?
     @Option(help: "Dataset folder: MNIST's IDX layout (default: the bundled Data/mnist5k); for detect a YOLO or COCO folder (default: the generated digits set).") var data: String?
@@ -89,6 +90,7 @@ struct TrainCommand: ParsableCommand {
             return
         }
         if task == .adding {
+            let trainSize = self.trainSize ?? 20_000
             guard (100...1_000_000).contains(trainSize) else { throw ValidationError("--train-size must be in 100…1000000, found \(trainSize)") }
             try AddingProblem(length: length, epochs: epochs ?? 5, trainSize: trainSize, lr: lrOption ?? 0.002, seed: seed, json: json).run()
             return
@@ -97,6 +99,11 @@ struct TrainCommand: ParsableCommand {
             try TimeSeriesTraining(data: data, pixelSequences: pixelSequences, model: model ?? (pixelSequences != nil ? "tcn" : "fcn1d"),
                                    epochs: epochs ?? (pixelSequences != nil ? 20 : 300), batchSize: batchSize,
                                    lr: lrOption ?? (pixelSequences != nil ? 0.002 : 0.001), seed: seed, out: out, json: json).run()
+            return
+        }
+        if task == .volume || task == .volumeSegment {
+            try VolumeTraining(segment: task == .volumeSegment, side: side, trainSize: trainSize ?? 240, epochs: epochs ?? 12,
+                               batchSize: batchSize ?? 4, lr: lrOption ?? 0.003, seed: seed, out: out, json: json).run()
             return
         }
         if task == .segment {

@@ -68,4 +68,26 @@ final class CommandLineTests: XCTestCase {
         XCTAssertNotNil((obj["gemm"] as! [[String: Any]])[0]["gflops"])
         XCTAssertNotNil((obj["maxpool2d"] as! [[String: Any]])[0]["ms"])
     }
+
+    func testBenchTimesOneAndThreeDimensionalConvolutionsAndChecksTheirGeometry() throws {
+        let shapes = NSTemporaryDirectory() + "convkit-shapes-nd-\(getpid()).json"
+        try Data(#"{"conv1d":[{"name":"tcn","n":2,"cin":4,"l":64,"cout":8,"k":3,"stride":1,"pad":4,"dilation":4,"groups":1}],"conv3d":[{"name":"ct","n":1,"cin":1,"d":14,"h":14,"w":14,"cout":16,"k":5,"stride":1,"pad":0}]}"#.utf8)
+            .write(to: URL(fileURLWithPath: shapes))
+        let r = try convkit(["bench", "--json", "--shapes", shapes, "--seconds", "0.05", "--threads", "1"])
+        XCTAssertEqual(r.status, 0, r.err)
+        let obj = try JSONSerialization.jsonObject(with: Data(r.out.utf8)) as! [String: Any]
+        let c1 = (obj["conv1d"] as! [[String: Any]])[0], c3 = (obj["conv3d"] as! [[String: Any]])[0]
+        for key in ["name", "n", "cin", "l", "cout", "k", "stride", "pad", "dilation", "groups", "fwd_ms", "fwdbwd_ms"] { XCTAssertNotNil(c1[key], key) }
+        for key in ["name", "n", "cin", "d", "h", "w", "cout", "k", "stride", "pad", "dilation", "groups", "fwd_ms", "fwdbwd_ms"] { XCTAssertNotNil(c3[key], key) }
+        XCTAssertGreaterThan(c3["fwdbwd_ms"] as! Double, 0)
+        // A window larger than the padded volume, and a dilation of zero, are refused before anything runs.
+        for bad in [#"{"conv3d":[{"name":"big","n":1,"cin":1,"d":4,"h":14,"w":14,"cout":2,"k":5,"stride":1,"pad":0}]}"#,
+                    #"{"conv1d":[{"name":"d0","n":1,"cin":1,"l":16,"cout":2,"k":3,"stride":1,"pad":1,"dilation":0}]}"#] {
+            try Data(bad.utf8).write(to: URL(fileURLWithPath: shapes))
+            let e = try convkit(["bench", "--json", "--shapes", shapes, "--seconds", "0.05"])
+            XCTAssertNotEqual(e.status, 0)
+            XCTAssertTrue(e.err.contains("big geometry") || e.err.contains("d0.dilation"), e.err)
+            XCTAssertFalse(e.err.contains("Fatal error"), e.err)
+        }
+    }
 }

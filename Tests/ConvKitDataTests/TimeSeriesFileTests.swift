@@ -13,6 +13,9 @@ final class TimeSeriesFileTests: XCTestCase {
             ("ItalyPowerDemand", 67, 1029, 1, 2, 24...24, ["1", "2"]),
             ("BasicMotions", 40, 40, 6, 4, 100...100, ["Standing", "Running", "Walking", "Badminton"]),
             ("JapaneseVowels", 270, 370, 12, 9, 7...29, (1...9).map(String.init)),
+            ("ArrowHead", 36, 175, 1, 3, 251...251, ["0", "1", "2"]),
+            ("OSULeaf", 200, 242, 1, 6, 427...427, (1...6).map(String.init)),
+            ("ACSF1", 100, 100, 1, 10, 1460...1460, (0...9).map(String.init)),
         ]
         for (name, trainCount, testCount, dims, classes, lengths, classNames) in expected {
             let train = try TimeSeriesSet.load("\(Self.data)/\(name)/\(name)_TRAIN.ts")

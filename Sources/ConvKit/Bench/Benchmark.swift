@@ -9,6 +9,20 @@ public struct BenchShapes: Codable, Equatable {
         public var dilation: Int?
         public var groups: Int?
     }
+    /// A temporal convolution [n, cin, l] → [n, cout, l′] (kernel k, symmetric padding `pad`).
+    public struct Conv1D: Codable, Equatable {
+        public var name: String
+        public var n, cin, l, cout, k, stride, pad: Int
+        public var dilation: Int?
+        public var groups: Int?
+    }
+    /// A volumetric convolution [n, cin, d, h, w] → [n, cout, d′, h′, w′] (cubic kernel k, symmetric padding `pad`).
+    public struct Conv3D: Codable, Equatable {
+        public var name: String
+        public var n, cin, d, h, w, cout, k, stride, pad: Int
+        public var dilation: Int?
+        public var groups: Int?
+    }
     public struct MaxPool2D: Codable, Equatable { public var n, c, h, w, k, stride: Int }
     /// Non-max suppression of `boxes` random boxes (torch_nms.py's distribution) at `iou`, with `classes` for batched NMS.
     public struct NMSCase: Codable, Equatable {
@@ -17,6 +31,8 @@ public struct BenchShapes: Codable, Equatable {
     }
     public var gemm: [Gemm]?
     public var conv2d: [Conv2D]?
+    public var conv1d: [Conv1D]?
+    public var conv3d: [Conv3D]?
     public var maxpool2d: [MaxPool2D]?
     public var nms: [NMSCase]?
 
@@ -47,17 +63,35 @@ public struct BenchShapes: Codable, Equatable {
             }
         }
         for g in gemm ?? [] { try positive(g.m, "m"); try positive(g.n, "n"); try positive(g.k, "k") }
+        /// Sizes positive, groups dividing both channel counts, every spatial axis giving a non-empty output.
+        func checkConv(_ name: String, sizes: [(Int, String)], cin: Int, cout: Int, groups: Int?, spatial: [Int],
+                       k: Int, stride: Int, pad: Int, dilation: Int?) throws {
+            for (v, n) in sizes { try positive(v, "\(name).\(n)") }
+            let groups = groups ?? 1
+            guard groups > 0, cin % groups == 0, cout % groups == 0 else {
+                throw ConvKitError.invalidArgument(name: "\(name).groups in \(path)", expected: "a divisor of cin and cout", found: "\(groups)")
+            }
+            let d = dilation ?? 1
+            guard d > 0 && d <= 1 << 10 else {
+                throw ConvKitError.invalidArgument(name: "\(name).dilation in \(path)", expected: "1…1024", found: "\(d)")
+            }
+            guard pad >= 0 && pad <= 1 << 12,
+                  spatial.allSatisfy({ convOutputSize($0, kernel: k, stride: stride, padBefore: pad, padAfter: pad, dilation: d) > 0 }) else {
+                throw ConvKitError.invalidArgument(name: "\(name) geometry in \(path)", expected: "a non-empty output",
+                                                   found: "size \(spatial.map(String.init).joined(separator: "×")), k \(k), pad \(pad), dilation \(d)")
+            }
+        }
         for c in conv2d ?? [] {
-            for (v, n) in [(c.n, "n"), (c.cin, "cin"), (c.h, "h"), (c.w, "w"), (c.cout, "cout"), (c.k, "k"), (c.stride, "stride")] {
-                try positive(v, "\(c.name).\(n)")
-            }
-            let groups = c.groups ?? 1
-            guard groups > 0, c.cin % groups == 0, c.cout % groups == 0 else {
-                throw ConvKitError.invalidArgument(name: "\(c.name).groups in \(path)", expected: "a divisor of cin and cout", found: "\(groups)")
-            }
-            guard c.pad >= 0, convOutputSize(c.h, kernel: c.k, stride: c.stride, padBefore: c.pad, padAfter: c.pad, dilation: c.dilation ?? 1) > 0 else {
-                throw ConvKitError.invalidArgument(name: "\(c.name) geometry in \(path)", expected: "a non-empty output", found: "h \(c.h), k \(c.k), pad \(c.pad)")
-            }
+            try checkConv(c.name, sizes: [(c.n, "n"), (c.cin, "cin"), (c.h, "h"), (c.w, "w"), (c.cout, "cout"), (c.k, "k"), (c.stride, "stride")],
+                          cin: c.cin, cout: c.cout, groups: c.groups, spatial: [c.h, c.w], k: c.k, stride: c.stride, pad: c.pad, dilation: c.dilation)
+        }
+        for c in conv1d ?? [] {
+            try checkConv(c.name, sizes: [(c.n, "n"), (c.cin, "cin"), (c.l, "l"), (c.cout, "cout"), (c.k, "k"), (c.stride, "stride")],
+                          cin: c.cin, cout: c.cout, groups: c.groups, spatial: [c.l], k: c.k, stride: c.stride, pad: c.pad, dilation: c.dilation)
+        }
+        for c in conv3d ?? [] {
+            try checkConv(c.name, sizes: [(c.n, "n"), (c.cin, "cin"), (c.d, "d"), (c.h, "h"), (c.w, "w"), (c.cout, "cout"), (c.k, "k"), (c.stride, "stride")],
+                          cin: c.cin, cout: c.cout, groups: c.groups, spatial: [c.d, c.h, c.w], k: c.k, stride: c.stride, pad: c.pad, dilation: c.dilation)
         }
         for c in nms ?? [] {
             try positive(c.boxes, "nms.boxes")

@@ -9,6 +9,14 @@ public struct KernelBenchmark: Codable {
         public var n, cin, h, w, cout, k, stride, pad, dilation, groups: Int
         public var fwd_ms, fwdbwd_ms: Double
     }
+    /// A 1-D case (length `l`) or a 3-D one (`d`, `h`, `w`), the shapes file's fields echoed; the kernel cubic of side k.
+    public struct ConvNDResult: Codable {
+        public var name: String
+        public var n, cin: Int
+        public var l, d, h, w: Int?
+        public var cout, k, stride, pad, dilation, groups: Int
+        public var fwd_ms, fwdbwd_ms: Double
+    }
     public struct PoolResult: Codable { public var n, c, h, w, k, stride: Int; public var ms: Double }
     /// NMS timings (filled in by the command line, where the detection library lives); `kept` is the class-agnostic count.
     public struct NMSResult: Codable {
@@ -23,6 +31,8 @@ public struct KernelBenchmark: Codable {
     public var isa: String
     public var gemm: [GemmResult] = []
     public var conv2d: [ConvResult] = []
+    public var conv1d: [ConvNDResult] = []
+    public var conv3d: [ConvNDResult] = []
     public var maxpool2d: [PoolResult] = []
     public var nms: [NMSResult] = []
 
@@ -43,20 +53,43 @@ public struct KernelBenchmark: Codable {
             r.gemm.append(res)
             progress(String(format: "gemm %dx%dx%d: %.3f ms, %.1f GFLOP/s", g.m, g.n, g.k, ms, res.gflops))
         }
-        for c in s.conv2d ?? [] {
-            let groups = c.groups ?? 1, dil = c.dilation ?? 1
-            let x = Tensor.normal([c.n, c.cin, c.h, c.w], rng: &rng)
-            let w = Tensor.normal([c.cout, c.cin / groups, c.k, c.k], rng: &rng)
-            let o = ConvOptions(stride: [c.stride], padding: .symmetric(c.pad), dilation: [dil], groups: groups)
+        /// Median forward and forward+backward (input and weight gradients) times of one convolution.
+        func timeConv(input: [Int], cout: Int, k: Int, stride: Int, pad: Int, dilation: Int, groups: Int) -> (Double, Double) {
+            let spatial = input.count - 2
+            let x = Tensor.normal(input, rng: &rng)
+            let w = Tensor.normal([cout, input[1] / groups] + Array(repeating: k, count: spatial), rng: &rng)
+            let o = ConvOptions(stride: [stride], padding: .symmetric(pad), dilation: [dilation], groups: groups)
             let fwd = medianMilliseconds(seconds: seconds) { _ = conv(x, weight: w, options: o) }
             let gy = Tensor.normal(conv(x, weight: w, options: o).shape, rng: &rng)
             let fb = forwardOnly ? 0 : medianMilliseconds(seconds: seconds) {
                 _ = conv(x, weight: w, options: o)
                 _ = convBackward(x, weight: w, gradOutput: gy, options: o, needBias: false)
             }
+            return (fwd, fb)
+        }
+        for c in s.conv2d ?? [] {
+            let groups = c.groups ?? 1, dil = c.dilation ?? 1
+            let (fwd, fb) = timeConv(input: [c.n, c.cin, c.h, c.w], cout: c.cout, k: c.k, stride: c.stride, pad: c.pad,
+                                     dilation: dil, groups: groups)
             r.conv2d.append(ConvResult(name: c.name, n: c.n, cin: c.cin, h: c.h, w: c.w, cout: c.cout, k: c.k, stride: c.stride,
                                        pad: c.pad, dilation: dil, groups: groups, fwd_ms: fwd, fwdbwd_ms: fb))
             progress(String(format: "conv2d %@: fwd %.3f ms, fwd+bwd %.3f ms", c.name, fwd, fb))
+        }
+        for c in s.conv1d ?? [] {
+            let groups = c.groups ?? 1, dil = c.dilation ?? 1
+            let (fwd, fb) = timeConv(input: [c.n, c.cin, c.l], cout: c.cout, k: c.k, stride: c.stride, pad: c.pad,
+                                     dilation: dil, groups: groups)
+            r.conv1d.append(ConvNDResult(name: c.name, n: c.n, cin: c.cin, l: c.l, cout: c.cout, k: c.k, stride: c.stride,
+                                         pad: c.pad, dilation: dil, groups: groups, fwd_ms: fwd, fwdbwd_ms: fb))
+            progress(String(format: "conv1d %@: fwd %.3f ms, fwd+bwd %.3f ms", c.name, fwd, fb))
+        }
+        for c in s.conv3d ?? [] {
+            let groups = c.groups ?? 1, dil = c.dilation ?? 1
+            let (fwd, fb) = timeConv(input: [c.n, c.cin, c.d, c.h, c.w], cout: c.cout, k: c.k, stride: c.stride, pad: c.pad,
+                                     dilation: dil, groups: groups)
+            r.conv3d.append(ConvNDResult(name: c.name, n: c.n, cin: c.cin, d: c.d, h: c.h, w: c.w, cout: c.cout, k: c.k, stride: c.stride,
+                                         pad: c.pad, dilation: dil, groups: groups, fwd_ms: fwd, fwdbwd_ms: fb))
+            progress(String(format: "conv3d %@: fwd %.3f ms, fwd+bwd %.3f ms", c.name, fwd, fb))
         }
         for p in s.maxpool2d ?? [] {
             let x = Tensor.normal([p.n, p.c, p.h, p.w], rng: &rng)
@@ -79,6 +112,8 @@ public struct KernelBenchmark: Codable {
         var lines = ["threads: \(threads), kernels: \(isa)", "", "| case | forward ms | forward+backward ms |", "|---|---:|---:|"]
         for g in gemm { lines.append(String(format: "| sgemm %d×%d×%d | %.3f (%.0f GFLOP/s) | |", g.m, g.n, g.k, g.ms, g.gflops)) }
         for c in conv2d { lines.append(String(format: "| conv2d %@ | %.3f | %.3f |", c.name, c.fwd_ms, c.fwdbwd_ms)) }
+        for c in conv1d { lines.append(String(format: "| conv1d %@ | %.3f | %.3f |", c.name, c.fwd_ms, c.fwdbwd_ms)) }
+        for c in conv3d { lines.append(String(format: "| conv3d %@ | %.3f | %.3f |", c.name, c.fwd_ms, c.fwdbwd_ms)) }
         for p in maxpool2d { lines.append(String(format: "| maxpool2d (%d,%d,%d,%d) %d×%d/%d | %.3f | |", p.n, p.c, p.h, p.w, p.k, p.k, p.stride, p.ms)) }
         for c in nms {
             lines.append(String(format: "| nms %d boxes @%.2f (%d kept) | %.3f | |", c.boxes, c.iou, c.kept, c.nms_ms))

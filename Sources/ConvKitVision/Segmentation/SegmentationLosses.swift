@@ -1,7 +1,8 @@
 import ConvKit
 import Foundation
 
-/// Per-pixel losses for segmentation. Logits `[N, K, H, W]`, labels `[N·H·W]` class indices (row-major per image).
+/// Per-pixel losses for segmentation. Logits `[N, K, H, W]` (or `[N, K, D, H, W]` for volumes, `[N, K, L]` for
+/// sequences), labels `[N·H·W]` class indices (row-major per image or volume).
 public enum SegmentationLoss {
     /// Pixel-wise softmax cross-entropy, PyTorch's `cross_entropy(weight:, ignore_index:)`:
     /// L = Σ_p w_{y_p} · (−log softmax(z_p)_{y_p}) / Σ_p w_{y_p} over pixels p whose label is not `ignoreIndex`
@@ -47,6 +48,7 @@ public enum SegmentationLoss {
     public static func dice(_ logits: Variable, labels: [Int32], ignoreIndex: Int32? = nil, smooth: Float = 1, excluding: Set<Int> = []) -> Variable {
         let (n, k, h, w) = dims(logits, labels, nil)
         let plane = h * w
+        let logits = logits.shape.count == 4 ? logits : logits.reshaped([n, k, h, w])
         var onehot = Tensor.zeros([n, k, h, w]), valid = Tensor.zeros([n, 1, h, w])
         for b in 0..<n {
             for p in 0..<plane {
@@ -67,8 +69,11 @@ public enum SegmentationLoss {
     }
 
     static func dims(_ logits: Variable, _ labels: [Int32], _ weights: [Float]?) -> (Int, Int, Int, Int) {
-        precondition(logits.shape.count == 4, "segmentation logits are [N, K, H, W], got \(logits.shape)")
-        let (n, k, h, w) = (logits.shape[0], logits.shape[1], logits.shape[2], logits.shape[3])
+        precondition((3...5).contains(logits.shape.count), "segmentation logits are [N, K, spatial…], got \(logits.shape)")
+        // Every spatial layout is one plane of positions per sample: [N, K, H, W] or [N, K, D·H·W, 1].
+        let (n, k) = (logits.shape[0], logits.shape[1])
+        let h = logits.shape.count == 4 ? logits.shape[2] : logits.shape[2...].reduce(1, *)
+        let w = logits.shape.count == 4 ? logits.shape[3] : 1
         precondition(labels.count == n * h * w, "\(labels.count) labels for \(n)×\(h)×\(w) pixels")
         precondition(weights == nil || weights!.count == k, "one class weight per class")
         return (n, k, h, w)
