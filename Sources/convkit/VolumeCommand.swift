@@ -55,24 +55,25 @@ struct VolumeSegmentCommand: ParsableCommand {
         let dims = Array(input.shape[1...])
         let mark = Date()
         var labels: [UInt8]
-        var report: [String: Any] = ["volume": dims, "classes": names]
+        let mode = whole ? "whole" : "sliding-window"
+        var report: [String: Any] = ["volume": dims, "classes": names, "mode": mode]
         if whole {
             guard dims.allSatisfy({ $0 % 4 == 0 }) else {
                 throw ConvKitError.shapeMismatch(expected: "sides divisible by 4 for --whole", found: dims.map(String.init).joined(separator: "×"))
             }
             let y = net.predict(input.unsqueezed(axis: 0))
             labels = VolumeLabels.argmax(y, sample: 0, classes: names.count, positions: dims.reduce(1, *)).map { UInt8($0) }
-            report["mode"] = "whole"
         } else {
             let sw = try VolumeSlidingWindow(window: [window, window, window], overlap: overlap)
             let (l, usage) = try sw.segment(input, classes: names.count) { net.predict($0) }
             labels = l
-            report["mode"] = "sliding-window"; report["window"] = window; report["overlap"] = overlap; report["windows"] = usage.windows
+            report["window"] = window; report["overlap"] = overlap; report["windows"] = usage.windows
             report["accumulator_mb"] = Double(usage.accumulatorBytes) / 1e6
             report["whole_volume_accumulator_mb"] = Double(usage.wholeVolumeAccumulatorBytes) / 1e6
         }
-        report["inference_seconds"] = Date().timeIntervalSince(mark)
-        report["peak_rss_mb"] = PeakMemory.residentMegabytes()
+        let inferenceSeconds = Date().timeIntervalSince(mark), peak = PeakMemory.residentMegabytes()
+        report["inference_seconds"] = inferenceSeconds
+        report["peak_rss_mb"] = peak
         let log = FileHandle.standardError
         if let truth {
             var m = SegmentationMetrics(classes: names.count)
@@ -85,8 +86,8 @@ struct VolumeSegmentCommand: ParsableCommand {
         try NumPy.save(Tensor(shape: dims, scalars: labels.map(Float.init)), to: out + "/labels.npy")
         try saveSlices(input, labels: labels, truth: truth, dims: dims, to: out + "/slices.png")
         report["wall_seconds"] = Date().timeIntervalSince(start)
-        log.write(String(format: "%@ over %@: %.1f s, peak memory %.0f MB\n", report["mode"] as! String, dims.map(String.init).joined(separator: "×"),
-                         report["inference_seconds"] as! Double, report["peak_rss_mb"] as! Double).data(using: .utf8)!)
+        log.write(String(format: "%@ over %@: %.1f s, peak memory %.0f MB\n", mode, dims.map(String.init).joined(separator: "×"),
+                         inferenceSeconds, peak).data(using: .utf8)!)
         if json { print(String(data: try JSONSerialization.data(withJSONObject: report, options: [.sortedKeys]), encoding: .utf8)!) }
     }
 

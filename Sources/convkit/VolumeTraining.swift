@@ -52,7 +52,8 @@ struct VolumeTraining {
             log.write(String(format: "epoch %d/%d  loss %.4f  %.1fs\n", e + 1, epochs, total / Float(Swift.max(n, 1)), Date().timeIntervalSince(start)).data(using: .utf8)!)
         }
         net.eval()
-        var result: [String: Any] = ["task": segment ? "volume-segment" : "volume", "epochs": epochs, "side": side, "train_size": train.count,
+        let task = segment ? "volume-segment" : "volume"
+        var result: [String: Any] = ["task": task, "epochs": epochs, "side": side, "train_size": train.count,
                                      "test_size": test.count]
         var correct = 0
         var metrics = SegmentationMetrics(classes: classes)
@@ -73,7 +74,7 @@ struct VolumeTraining {
         let wall = Date().timeIntervalSince(start)
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
         let name = segment ? "unet3d" : "volume_classifier"
-        try Checkpoint.save(net, optimizer: opt, epoch: epochs, metadata: ["model": name, "task": result["task"] as! String, "side": "\(side)",
+        try Checkpoint.save(net, optimizer: opt, epoch: epochs, metadata: ["model": name, "task": task, "side": "\(side)",
                                                                           "classes": (segment ? VolumePhantoms.voxelClasses : VolumePhantoms.lesionShapes).joined(separator: ",")],
                             to: out + "/\(name).safetensors")
         if segment {

@@ -82,11 +82,12 @@ final class CommandLineTests: XCTestCase {
         XCTAssertGreaterThan(c3["fwdbwd_ms"] as! Double, 0)
         // A window larger than the padded volume, and a dilation of zero, are refused before anything runs.
         for bad in [#"{"conv3d":[{"name":"big","n":1,"cin":1,"d":4,"h":14,"w":14,"cout":2,"k":5,"stride":1,"pad":0}]}"#,
-                    #"{"conv1d":[{"name":"d0","n":1,"cin":1,"l":16,"cout":2,"k":3,"stride":1,"pad":1,"dilation":0}]}"#] {
+                    #"{"conv1d":[{"name":"d0","n":1,"cin":1,"l":16,"cout":2,"k":3,"stride":1,"pad":1,"dilation":0}]}"#,
+                    #"{"conv3d":[{"name":"huge","n":1048576,"cin":1048576,"d":1048576,"h":1048576,"w":1048576,"cout":2,"k":1,"stride":1,"pad":0}]}"#] {
             try Data(bad.utf8).write(to: URL(fileURLWithPath: shapes))
             let e = try convkit(["bench", "--json", "--shapes", shapes, "--seconds", "0.05"])
             XCTAssertNotEqual(e.status, 0)
-            XCTAssertTrue(e.err.contains("big geometry") || e.err.contains("d0.dilation"), e.err)
+            XCTAssertTrue(e.err.contains("big geometry") || e.err.contains("d0.dilation") || e.err.contains("huge input"), e.err)
             XCTAssertFalse(e.err.contains("Fatal error"), e.err)
         }
     }

@@ -62,8 +62,21 @@ public struct BenchShapes: Codable, Equatable {
                 throw ConvKitError.invalidArgument(name: "\(name) in \(path)", expected: "1…1048576", found: "\(v)")
             }
         }
-        for g in gemm ?? [] { try positive(g.m, "m"); try positive(g.n, "n"); try positive(g.k, "k") }
-        /// Sizes positive, groups dividing both channel counts, every spatial axis giving a non-empty output.
+        /// A tensor of `dims` must have at most 2³⁰ floats (4 GiB); the product is checked for overflow first.
+        func fits(_ dims: [Int], _ what: String) throws {
+            var count = 1, overflow = false
+            for v in dims { (count, overflow) = count.multipliedReportingOverflow(by: v); if overflow { break } }
+            guard !overflow, count <= 1 << 30 else {
+                throw ConvKitError.invalidArgument(name: "\(what) in \(path)", expected: "at most 2^30 elements (4 GiB)",
+                                                   found: dims.map(String.init).joined(separator: "×"))
+            }
+        }
+        for g in gemm ?? [] {
+            try positive(g.m, "m"); try positive(g.n, "n"); try positive(g.k, "k")
+            try fits([g.m, g.k], "gemm A"); try fits([g.k, g.n], "gemm B"); try fits([g.m, g.n], "gemm C")
+        }
+        /// Sizes positive, groups dividing both channel counts, every spatial axis giving a non-empty output, and
+        /// input, weight and output tensors of a size that can be allocated.
         func checkConv(_ name: String, sizes: [(Int, String)], cin: Int, cout: Int, groups: Int?, spatial: [Int],
                        k: Int, stride: Int, pad: Int, dilation: Int?) throws {
             for (v, n) in sizes { try positive(v, "\(name).\(n)") }
@@ -80,6 +93,10 @@ public struct BenchShapes: Codable, Equatable {
                 throw ConvKitError.invalidArgument(name: "\(name) geometry in \(path)", expected: "a non-empty output",
                                                    found: "size \(spatial.map(String.init).joined(separator: "×")), k \(k), pad \(pad), dilation \(d)")
             }
+            let n = sizes[0].0
+            try fits([n, cin] + spatial.map { $0 + 2 * pad }, "\(name) input")
+            try fits([cout, cin / groups] + spatial.map { _ in k }, "\(name) weight")
+            try fits([n, cout] + spatial.map { convOutputSize($0, kernel: k, stride: stride, padBefore: pad, padAfter: pad, dilation: d) }, "\(name) output")
         }
         for c in conv2d ?? [] {
             try checkConv(c.name, sizes: [(c.n, "n"), (c.cin, "cin"), (c.h, "h"), (c.w, "w"), (c.cout, "cout"), (c.k, "k"), (c.stride, "stride")],
