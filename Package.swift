@@ -8,12 +8,15 @@ let package = Package(
         .library(name: "ConvKitData", targets: ["ConvKitData"]),
         .library(name: "ConvKitModels", targets: ["ConvKitModels"]),
         .library(name: "ConvKitVision", targets: ["ConvKitVision"]),
+        .library(name: "ConvKitInterop", targets: ["ConvKitInterop"]),
         .executable(name: "convkit", targets: ["convkit"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         // SQLite (Debian's libsqlite3-dev) for the database of people's face embeddings.
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        // ONNX models are protobuf; the Swift generated from onnx.proto is committed (no protoc at build time).
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
     ],
     targets: [
         // Hot loops only: GEMM micro-kernels, conv packing, pooling, depthwise. ISA chosen at run time.
@@ -28,14 +31,18 @@ let package = Package(
         // Detection (boxes, NMS, anchors, YOLO, COCO evaluation, datasets) and the other vision tasks.
         .target(name: "ConvKitVision", dependencies: ["ConvKit", "ConvKitData", "ConvKitModels", "CConvKernels",
                                                       .product(name: "GRDB", package: "GRDB.swift")]),
+        // Model formats: ONNX import/export (and TFLite); builds ConvKit modules, depends on ConvKit only.
+        .target(name: "ConvKitInterop", dependencies: ["ConvKit", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+                exclude: ["ONNX/Proto"]),
         .executableTarget(name: "convkit", dependencies: [
-            "ConvKit", "ConvKitData", "ConvKitModels", "ConvKitVision",
+            "ConvKit", "ConvKitData", "ConvKitModels", "ConvKitVision", "ConvKitInterop",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "ConvKitTests", dependencies: ["ConvKit"], exclude: ["Golden"]),
         .testTarget(name: "ConvKitDataTests", dependencies: ["ConvKitData"], exclude: ["Fixtures"]),
         .testTarget(name: "CommandLineTests", dependencies: ["convkit", "ConvKitData"]),
         .testTarget(name: "ConvKitModelsTests", dependencies: ["ConvKitModels"]),
+        .testTarget(name: "ConvKitInteropTests", dependencies: ["ConvKitInterop", "ConvKitModels"], exclude: ["Golden"]),
         .testTarget(name: "ConvKitVisionTests", dependencies: ["ConvKitVision"], exclude: ["Golden"]),
     ]
 )

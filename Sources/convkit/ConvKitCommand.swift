@@ -6,7 +6,7 @@ struct ConvKitCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "convkit",
         abstract: "ConvKit: build, train, analyse and run convolutional neural networks.",
-        subcommands: [TrainCommand.self, EvaluateCommand.self, DetectCommand.self, SegmentCommand.self, EdgesCommand.self, StyleCommand.self, FacesCommand.self, ImageCommand.self, VisualizeCommand.self, DetectEvalCommand.self, AnchorsCommand.self, ProposalsCommand.self, MakeDatasetCommand.self, PredictCommand.self, ModelsCommand.self, SummaryCommand.self, BenchCommand.self, VolumeCommand.self])
+        subcommands: [TrainCommand.self, EvaluateCommand.self, DetectCommand.self, SegmentCommand.self, EdgesCommand.self, StyleCommand.self, FacesCommand.self, ImageCommand.self, VisualizeCommand.self, DetectEvalCommand.self, AnchorsCommand.self, ProposalsCommand.self, MakeDatasetCommand.self, PredictCommand.self, ModelsCommand.self, SummaryCommand.self, BenchCommand.self, VolumeCommand.self, ONNXCommand.self])
 }
 
 /// Options every compute-heavy subcommand shares.

@@ -29,6 +29,12 @@ public struct ModelSummary: Codable {
     /// Runs `module` once on a zero image of `inputShape` [C, H, W] (batch 1, evaluation mode, no gradients),
     /// recording every convolution, dense, pooling and normalization op.
     public static func of(_ module: any UnaryLayer, name: String, inputShape: [Int]) -> ModelSummary {
+        tracing(module, name: name, inputShape: inputShape) { _ = module($0) }
+    }
+
+    /// Like `of` for any module and forward pass (models with several inputs, imported graphs): `forward` runs the
+    /// module on the zero input it is given, which carries the receptive-field trace.
+    public static func tracing(_ module: Module, name: String, inputShape: [Int], forward: (Variable) throws -> Void) rethrows -> ModelSummary {
         let tracer = Tracer()
         for (n, p) in module.namedParameters() {
             let owner = n.split(separator: ".").dropLast().joined(separator: ".")
@@ -39,9 +45,8 @@ public struct ModelSummary: Codable {
         let x = Variable(.zeros([1] + inputShape))
         x.receptiveField = .input(rank: inputShape.count - 1)
         Tracer.current = tracer
-        _ = Autograd.withoutGradients { module(x) }
-        Tracer.current = nil
-        module.train(wasTraining)
+        defer { Tracer.current = nil; module.train(wasTraining) }
+        try Autograd.withoutGradients { try forward(x) }
         let params = module.parameters()
         return ModelSummary(model: name, input: inputShape, params: params.reduce(0) { $0 + $1.value.count },
                             trainableParams: params.filter(\.requiresGrad).reduce(0) { $0 + $1.value.count },

@@ -33,6 +33,14 @@ public final class Conv: Module, UnaryLayer {
                   activation: activation, initializer: initializer, rng: &ConvKitRandom.generator)
     }
 
+    /// A convolution over existing parameters (shared, not copied): imported models build their layers this way.
+    /// weight [Cout, Cin/groups, k…], bias [Cout].
+    public init(weight: Parameter, bias: Parameter?, options: ConvOptions, activation: Activation = .identity) {
+        precondition(weight.shape.count >= 3 && weight.shape[0] % options.groups == 0, "conv weight \(weight.shape) for \(options.groups) groups")
+        precondition(bias == nil || bias!.shape == [weight.shape[0]], "conv bias \(bias!.shape) for weight \(weight.shape)")
+        self.weight = weight; self.bias = bias; self.options = options; self.activation = activation
+    }
+
     public var inputChannels: Int { weight.shape[1] * options.groups }
     public var outputChannels: Int { weight.shape[0] }
     public var kernelSize: [Int] { Array(weight.shape[2...]) }

@@ -18,6 +18,16 @@ public final class BatchNorm: Module, UnaryLayer {
         self.momentum = momentum; self.epsilon = epsilon
     }
 
+    /// Batch normalization over existing parameters and statistics (shared, not copied), as imported models use it.
+    public init(weight: Parameter, bias: Parameter, runningMean: Buffer, runningVar: Buffer, momentum: Float = 0.1, epsilon: Float = 1e-5) {
+        let c = weight.shape
+        precondition(c.count == 1 && bias.shape == c && runningMean.value.shape == c && runningVar.value.shape == c,
+                     "batch norm tensors \(c), \(bias.shape), \(runningMean.value.shape), \(runningVar.value.shape)")
+        self.weight = weight; self.bias = bias; self.runningMean = runningMean; self.runningVar = runningVar
+        numBatchesTracked = Buffer(Tensor(0))
+        self.momentum = momentum; self.epsilon = epsilon
+    }
+
     // PyTorch's names for the buffers.
     public override func ownBuffers() -> [(String, Buffer)] {
         [("running_mean", runningMean), ("running_var", runningVar), ("num_batches_tracked", numBatchesTracked)]

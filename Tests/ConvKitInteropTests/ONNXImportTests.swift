@@ -1,0 +1,133 @@
+import XCTest
+import ConvKit
+@testable import ConvKitInterop
+
+/// ONNX's own backend cases (a committed selection; `Scripts/onnx_conformance.py` runs the whole suite) and the light
+/// models, whose expected outputs ONNX's reference implementation produced.
+final class ONNXConformanceTests: XCTestCase {
+    func caseFolders(_ suite: String) throws -> [URL] {
+        let dir = ONNXBuilder.golden.appendingPathComponent(suite)
+        return try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasPrefix("test_") }.sorted().map { dir.appendingPathComponent($0) }
+    }
+
+    func testCommittedNodeAndPyTorchCasesMatchTheONNXReference() throws {
+        let cases = try caseFolders("node") + caseFolders("pytorch")
+        XCTAssertGreaterThanOrEqual(cases.count, 100)
+        var failures = [String]()
+        for c in cases {
+            let r = ONNXConformance.check(caseDirectory: c, rtol: 1e-3, atol: 1e-7)
+            if !r.passed { failures.append("\(r.name): \(r.error ?? "")") }
+            XCTAssertFalse(r.outputs.isEmpty, "\(r.name) compared no output")
+        }
+        XCTAssertEqual(failures, [])
+    }
+
+    func testAWrongExpectedOutputFailsTheCheck() throws {
+        let src = ONNXBuilder.golden.appendingPathComponent("node/test_conv_with_strides_padding")
+        let tmp = FileManager.default.temporaryDirectory.appendingPathComponent("onnx-wrong-\(UUID().uuidString)")
+        try FileManager.default.copyItem(at: src, to: tmp)
+        defer { try? FileManager.default.removeItem(at: tmp) }
+        let out = tmp.appendingPathComponent("test_data_set_0/output_0.pb")
+        var (name, v) = try ONNXTensorFile.read(out)
+        var t = v.floatTensor
+        t.scalars[3] += 1
+        v = .float(t)
+        try ONNXTensorFile.write(v, name: name, to: out)
+        let r = ONNXConformance.check(caseDirectory: tmp)
+        XCTAssertFalse(r.passed)
+        XCTAssertEqual(r.outputs.first.map { Double($0.maxAbsError) } ?? 0, 1, accuracy: 1e-3)
+    }
+
+    /// ONNX's runner feeds each light model arange(n)/n; the expected outputs ship with onnx.
+    func testLightModelsMatchTheirReferenceOutputs() throws {
+        let dir = ONNXBuilder.golden.appendingPathComponent("light")
+        for name in try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted() {
+            let m = try ONNXModel(contentsOf: dir.appendingPathComponent("\(name)/model.onnx"))
+            let shape = try XCTUnwrap(m.inputs[0].concreteShape())
+            let n = shape.reduce(1, *)
+            let x = Tensor(shape: shape, scalars: (0..<n).map { Float(Double($0) / Double(n)) })
+            let y = try m.predict(x)
+            let (_, expected) = try ONNXTensorFile.read(dir.appendingPathComponent("\(name)/output_0.pb"))
+            let (ok, err, why) = ONNXConformance.compare(.float(y), expected, rtol: 1e-3, atol: 1e-6)
+            XCTAssertTrue(ok, "\(name): \(why)")
+            XCTAssertLessThan(err, 1e-4, name)
+            // Their weights come from ConstantOfShape nodes: folded at load, then fused like initializers.
+            XCTAssertLessThan(m.runtimeNodeCount, m.operatorCounts.reduce(0) { $0 + $1.1 } / 2, "\(name): nothing was folded or fused")
+        }
+    }
+}
+
+/// A small CNN with torchvision's building blocks, exported by PyTorch's two exporters (Golden/make_torch_golden.py),
+/// against ONNX Runtime's outputs.
+final class ONNXTorchExportTests: XCTestCase {
+    let dir = ONNXBuilder.golden.appendingPathComponent("torch")
+
+    func testBothExportersMatchONNXRuntime() throws {
+        let x = try NumPy.load(dir.appendingPathComponent("input.npy").path)
+        for opset in [13, 18] {
+            let m = try ONNXModel(contentsOf: dir.appendingPathComponent("blocks_opset\(opset).onnx"))
+            XCTAssertEqual(m.opset, opset)
+            let y = try m.predict(x)
+            let expected = try NumPy.load(dir.appendingPathComponent("output_opset\(opset).npy").path)
+            XCTAssertEqual(y.shape, [1, 10])
+            XCTAssertLessThan(y.maxAbsDifference(expected), 1e-4, "opset \(opset)")
+        }
+    }
+
+    /// Fusion (conv + folded BN + residual + ReLU in one kernel) runs only without gradients; with gradients recorded
+    /// every node runs as written. Both must agree.
+    func testFusedInferenceEqualsTheGraphAsWritten() throws {
+        let m = try ONNXModel(contentsOf: dir.appendingPathComponent("blocks_opset13.onnx"))
+        XCTAssertLessThan(m.runtimeNodeCount, m.operatorCounts.reduce(0) { $0 + $1.1 })
+        let x = try NumPy.load(dir.appendingPathComponent("input.npy").path)
+        let fused = try m.predict(x)
+        let input = Variable(x, requiresGrad: true)
+        let unfused = try m.forward([input])[0]
+        XCTAssertLessThan(fused.maxAbsDifference(unfused.value), 1e-5)
+        unfused.sum().backward()
+        XCTAssertNotNil(input.grad)
+    }
+
+    func testAnImportedModelFineTunesAndItsCheckpointLoadsIntoAFreshImport() throws {
+        let url = dir.appendingPathComponent("blocks_opset18.onnx")
+        let m = try ONNXModel(contentsOf: url)
+        XCTAssertFalse(m.isTraining, "imported models start in evaluation")
+        XCTAssertEqual(m.parameterCount, 2438)
+        var rng = SeededGenerator(seed: 3)
+        let x = Tensor.normal([8, 3, 32, 32], rng: &rng)
+        let labels = (0..<8).map { $0 % 10 }
+        m.train()
+        let opt = Optimizer.adam(m, lr: 0.01)
+        var losses = [Float]()
+        for _ in 0..<25 {
+            opt.zeroGrad()
+            let loss = Loss.crossEntropy(try m.forward([Variable(x)])[0], labels: labels)
+            loss.backward()
+            opt.step()
+            losses.append(loss.value.scalar)
+        }
+        XCTAssertLessThan(losses.last!, losses.first! * 0.5, "\(losses)")
+        m.eval()
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("onnx-ft-\(UUID().uuidString).safetensors").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try Checkpoint.save(m, to: path)
+        let fresh = try ONNXModel(contentsOf: url)
+        XCTAssertGreaterThan(try fresh.predict(x).maxAbsDifference(try m.predict(x)), 1e-3, "training changed nothing")
+        _ = try Checkpoint.load(path, into: fresh)
+        XCTAssertLessThan(try fresh.predict(x).maxAbsDifference(try m.predict(x)), 1e-5)
+    }
+
+    func testSummaryOfAnImportedModelCountsItsMultiplyAdds() throws {
+        // One 3×3 convolution 2 → 4 on 5×5 (pads 1): 4·5·5 outputs × 2·3·3 taps.
+        var rng = SeededGenerator(seed: 1)
+        let w = Tensor.normal([4, 2, 3, 3], rng: &rng)
+        let model = ONNXBuilder.model(nodes: [ONNXBuilder.node("Conv", ["x", "w"], ["y"], [ONNXBuilder.attribute("pads", ints: [1, 1, 1, 1])])],
+                                      inputs: [ONNXBuilder.valueInfo("x", [1, 2, 5, 5])], outputs: [ONNXBuilder.valueInfo("y", [1, 4, 5, 5])],
+                                      initializers: [ONNXBuilder.tensor("w", w)])
+        let m = try ONNXBuilder.load(model)
+        let s = try ONNXModelSummary.of(m)
+        XCTAssertEqual(s.macs, 4 * 25 * 18)
+        XCTAssertEqual(s.params, 72)
+        XCTAssertEqual(s.layers.first?.receptiveField, [3, 3])
+    }
+}
