@@ -15,7 +15,8 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "A shapes file (the form of Benchmarks/shapes.json).") var shapes: String?
     @Flag(help: .hidden) var forwardOnly = false
     @Option(help: "Time a model of the zoo instead of the kernels (inference, and with --train a training step).") var model: String?
-    @Option(help: "Batch size for --model (1…4096).") var batch = 1
+    @Option(help: "Time an ONNX model file instead (inference on random inputs of its declared shapes).") var onnx: String?
+    @Option(help: "Batch size for --model and --onnx (1…4096).") var batch = 1
     @Flag(help: "With --model: also time a training step (forward, backward, SGD update).") var train = false
     @Option(help: "Seconds to spend timing each case (0.05…60).") var seconds: Double = 0.6
     @Option(help: "Time a pipeline instead: sliding-windows (crop-by-crop against the convolutional implementation), unet-step (a U-Net training step), style-step (a style-transfer evaluation through VGG-16 features), decode (one image file, --image), mtcnn (a full face detection on --image), mmod (dlib's CNN face detector on --image), face-embedding (dlib's ResNet per 150×150 chip, --batch chips at once, and the whole recognition of --image).") var pipeline: String?
@@ -71,6 +72,11 @@ struct BenchCommand: ParsableCommand {
             print(json ? String(data: try enc.encode(r), encoding: .utf8)! :
                   String(format: "sliding windows, %d windows of 14×14 on %d×%d: crop by crop %.2f ms, convolutional %.2f ms (%.0f× faster)",
                          r.windows, r.image, r.image, r.crops_ms, r.convolutional_ms, r.speedup))
+            return
+        }
+        if let onnx {
+            let r = try ONNXBenchmark.run(path: onnx, batch: batch, seconds: seconds)
+            print(json ? r.jsonString() : r.line)
             return
         }
         if let model {

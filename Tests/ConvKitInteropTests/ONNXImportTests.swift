@@ -88,6 +88,33 @@ final class ONNXTorchExportTests: XCTestCase {
         XCTAssertNotNil(input.grad)
     }
 
+    /// A ResNet downsampling block: two conv–BN chains feed one Add, then ReLU. Only one chain may absorb the Add (the
+    /// other's output becomes its residual); fused and as-written outputs agree.
+    func testTwoConvolutionChainsFeedingOneAddFuseOnce() throws {
+        typealias B = ONNXBuilder
+        var rng = SeededGenerator(seed: 11)
+        func bn(_ p: String, _ c: Int) -> [Onnx_TensorProto] {
+            [B.tensor(p + ".g", Tensor.uniform([c], low: 0.5, high: 1.5, rng: &rng)), B.tensor(p + ".b", Tensor.uniform([c], low: -0.2, high: 0.2, rng: &rng)),
+             B.tensor(p + ".m", Tensor.uniform([c], low: -0.5, high: 0.5, rng: &rng)), B.tensor(p + ".v", Tensor.uniform([c], low: 0.5, high: 2, rng: &rng))]
+        }
+        let inits = [B.tensor("w1", Tensor.normal([8, 4, 3, 3], std: 0.3, rng: &rng)), B.tensor("w2", Tensor.normal([8, 4, 1, 1], std: 0.3, rng: &rng))]
+            + bn("bn1", 8) + bn("bn2", 8)
+        let nodes = [
+            B.node("Conv", ["x", "w1"], ["c1"], [B.attribute("pads", ints: [1, 1, 1, 1]), B.attribute("strides", ints: [2, 2])]),
+            B.node("BatchNormalization", ["c1", "bn1.g", "bn1.b", "bn1.m", "bn1.v"], ["n1"]),
+            B.node("Conv", ["x", "w2"], ["c2"], [B.attribute("strides", ints: [2, 2])]),
+            B.node("BatchNormalization", ["c2", "bn2.g", "bn2.b", "bn2.m", "bn2.v"], ["n2"]),
+            B.node("Add", ["n1", "n2"], ["s"]), B.node("Relu", ["s"], ["y"]),
+        ]
+        let m = try B.load(B.model(nodes: nodes, inputs: [B.valueInfo("x", [1, 4, 8, 8])], outputs: [B.valueInfo("y", [1, 8, 4, 4])], initializers: inits))
+        XCTAssertEqual(m.runtimeNodeCount, 2, "one chain conv+BN+Add+ReLU, the other conv+BN")
+        let x = Tensor.normal([1, 4, 8, 8], rng: &rng)
+        let fused = try m.predict(x)
+        let written = try m.forward([Variable(x, requiresGrad: true)])[0].value
+        XCTAssertLessThan(fused.maxAbsDifference(written), 1e-5)
+        XCTAssertGreaterThan(fused.scalars.filter { $0 > 0 }.count, 10)
+    }
+
     func testAnImportedModelFineTunesAndItsCheckpointLoadsIntoAFreshImport() throws {
         let url = dir.appendingPathComponent("blocks_opset18.onnx")
         let m = try ONNXModel(contentsOf: url)

@@ -153,12 +153,14 @@ struct ONNXFusionPlanner {
         for n in nodes { for v in n.inputs where !v.isEmpty { uses[v, default: 0] += 1 } }
         var consumer = [String: Int]()
         for (i, n) in nodes.enumerated() { for v in n.inputs where !v.isEmpty { consumer[v] = i } }
-        func soleConsumer(_ v: String) -> Int? {
-            guard uses[v] == 1, !graphOutputs.contains(v) else { return nil }
-            return consumer[v]
-        }
         var out = nodes.map { Optional($0) }
-        for (i, n) in nodes.enumerated() where n.op == "Conv" {
+        // A node joins one chain only (both convolutions of a ResNet block feed the same Add).
+        var claimed = Set<Int>()
+        func soleConsumer(_ v: String) -> Int? {
+            guard uses[v] == 1, !graphOutputs.contains(v), let j = consumer[v], !claimed.contains(j) else { return nil }
+            return j
+        }
+        for (i, n) in nodes.enumerated() where n.op == "Conv" && !claimed.contains(i) {
             guard let conv = makeConv(n) else { continue }
             var chain = [i], value = n.outputs[0]
             var norm: BatchNorm?, residual: String?, activation = Activation.identity
@@ -175,6 +177,7 @@ struct ONNXFusionPlanner {
                 activation = a; chain.append(j); value = nodes[j].outputs[0]
             }
             guard chain.count > 1 else { continue }
+            claimed.formUnion(chain)
             // Run where the chain's last node ran (the residual is ready there); drop the absorbed nodes.
             for k in chain { out[k] = nil }
             out[chain.last!] = ONNXCompiledNode(op: n.op, name: n.name, opset: n.opset, inputs: n.inputs, outputs: [value],
