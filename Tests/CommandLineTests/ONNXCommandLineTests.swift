@@ -45,6 +45,31 @@ final class ONNXCommandLineTests: XCTestCase {
         XCTAssertLessThan(y.maxAbsDifference(expected), 1e-4)
     }
 
+    func testPredictWithAnONNXClassifierAndTorchvisionPreprocessing() throws {
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        try ((0..<10).map { "digit \($0)" }.joined(separator: "\n") + "\n").write(toFile: dir + "/labels.txt", atomically: true, encoding: .utf8)
+        let r = try runConvkit(["predict", "--onnx", golden + "/torch/blocks_opset18.onnx", "--resize", "36", "--labels", dir + "/labels.txt",
+                                "-k", "3", "--json", "Data/images/coins.png", "Data/images/grace_hopper.jpg"])
+        XCTAssertEqual(r.status, 0, r.err)
+        let lines = r.out.split(separator: "\n")
+        XCTAssertEqual(lines.count, 2)
+        for l in lines {
+            let o = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(l.utf8)) as? [String: Any])
+            let top = try XCTUnwrap(o["top"] as? [[String: Any]])
+            XCTAssertEqual(top.count, 3)
+            let p = top.compactMap { $0["probability"] as? Double }
+            XCTAssertEqual(p, p.sorted(by: >))
+            XCTAssertLessThanOrEqual(p.reduce(0, +), 1 + 1e-6)
+            XCTAssertTrue((top[0]["class"] as? String ?? "").hasPrefix("digit "))
+        }
+        let badMean = try runConvkit(["predict", "--onnx", golden + "/torch/blocks_opset18.onnx", "--mean", "0.5,0.5", "Data/images/coins.png"])
+        XCTAssertNotEqual(badMean.status, 0)
+        XCTAssertTrue(badMean.err.contains("--mean"), badMean.err)
+        let both = try runConvkit(["predict", "--onnx", golden + "/torch/blocks_opset18.onnx", "--weights", "x.safetensors", "Data/images/coins.png"])
+        XCTAssertNotEqual(both.status, 0)
+        XCTAssertTrue(both.err.contains("exactly one of --weights and --onnx"), both.err)
+    }
+
     func testBadModelsAndInputsGiveOneLineErrors() throws {
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         try Data("not a model at all".utf8).write(to: URL(fileURLWithPath: dir + "/bad.onnx"))
