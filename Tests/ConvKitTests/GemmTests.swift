@@ -25,6 +25,24 @@ final class GemmTests: XCTestCase {
         ck_force_isa(CK_ISA_AVX512)
     }
 
+    /// One row times Wᵀ (a batch-1 dense layer) takes the matrix–vector path: against the naive product on every ISA,
+    /// with K below, at and above the 64-wide unroll and row counts that split unevenly across threads.
+    func testBatchOneDenseProductMatchesReferenceOnAllISAs() {
+        var rng = SeededGenerator(seed: 2)
+        for isa in [CK_ISA_GENERIC, CK_ISA_AVX2, CK_ISA_AVX512] {
+            ck_force_isa(isa)
+            for (n, k) in [(4096, 1), (64, 64), (100, 65), (17, 300), (1, 4097), (1000, 4096), (33, 129)] {
+                let x = Tensor.uniform([1, k], low: -1, high: 1, rng: &rng)
+                let w = Tensor.uniform([n, k], low: -1, high: 1, rng: &rng)
+                let ref = Reference.matmul(x.scalars, w.transposed().scalars, m: 1, n: n, k: k)
+                let y = Tensor.matmul(x, w, transposeB: true)
+                XCTAssertEqual(y.shape, [1, n])
+                XCTAssertLessThan(y.maxAbsDifference(Tensor(shape: [1, n], scalars: ref)), 1e-4 * Float(k).squareRoot(), "isa \(isa) n \(n) k \(k)")
+            }
+        }
+        ck_force_isa(CK_ISA_AVX512)
+    }
+
     func testAlphaBetaAccumulate() {
         var rng = SeededGenerator(seed: 2)
         let (m, n, k) = (17, 45, 29)

@@ -41,6 +41,11 @@ extension Tensor {
             preconditionFailure("matmul batch shapes \(aBatch) and \(bBatch) do not broadcast")
         }
         let nb = batch.reduce(1, *)
+        // One row times a matrix stored with K contiguous (a dense layer at batch 1, B = W [n, k]): a
+        // matrix–vector product streaming W once, rather than packing W into GEMM panels on every call.
+        if m == 1 && nb == 1 && transposeB && !transposeA && a.rank == 2 && b.rank == 2 && n * k >= 4096 {
+            return gemvRows(b, a)
+        }
         let A = a.broadcast(to: batch + [ar, ac]), B = b.broadcast(to: batch + [br, bc])
         return Tensor(shape: batch + [m, n]) { o in
             A.scalars.withUnsafeBufferPointer { pa in B.scalars.withUnsafeBufferPointer { pb in
@@ -54,3 +59,19 @@ extension Tensor {
         }
     }
 }
+
+extension Tensor {
+    /// [1, k] · Wᵀ for W [n, k]: y[0, r] = Σ_k W[r, k] x[0, k], rows split across threads.
+    static func gemvRows(_ w: Tensor, _ x: Tensor) -> Tensor {
+        let (n, k) = (w.shape[0], w.shape[1])
+        return Tensor(shape: [1, n]) { o in
+            w.scalars.withUnsafeBufferPointer { pw in x.scalars.withUnsafeBufferPointer { px in
+                let out = o.baseAddress!
+                Parallel.forRanges(n, align: 16, minChunk: Swift.max(16, 65_536 / Swift.max(k, 1))) { r in
+                    ck_gemv_rows(pw.baseAddress!, k, Int32(k), px.baseAddress!, Int32(r.lowerBound), Int32(r.upperBound), out)
+                }
+            } }
+        }
+    }
+}
+

@@ -28,6 +28,11 @@ public final class ONNXModel: Module {
     /// Operator counts of the file (before fusion).
     public let operatorCounts: [(String, Int)]
     var dropoutGenerator = SeededGenerator(seed: 0x0_4E_4E_58)
+    /// When set, `run` adds each node's wall time to `profile` under its operator (fused chains as "Conv+fused").
+    public var profiling = false
+    /// Seconds per operator type accumulated while `profiling`.
+    public private(set) var profile = [String: Double]()
+    public func resetProfile() { profile = [:] }
 
     /// Reads a model file (`.onnx`); external data is looked up beside it.
     public convenience init(contentsOf url: URL, limits: ONNXLimits = .default) throws {
@@ -138,10 +143,14 @@ public final class ONNXModel: Module {
             let args = node.inputs.map { $0.isEmpty ? nil : env[$0] }
             let ctx = ONNXNodeContext(node: node, inputs: args, model: self)
             let results: [ONNXValue]
+            let started = profiling ? DispatchTime.now().uptimeNanoseconds : 0
             if let fusion = node.fusion {
                 results = [try fusion.run(ctx, residual: fusion.residual.flatMap { env[$0] })]
             } else {
                 results = try node.kernel(ctx)
+            }
+            if profiling {
+                profile[node.fusion == nil ? node.op : "Conv+fused", default: 0] += Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
             }
             for (o, r) in zip(node.outputs, results) where !o.isEmpty { env[o] = r }
             for v in node.inputs + [node.fusion?.residual].compactMap({ $0 }) where lastUse[v] == index && !keep.contains(v) {

@@ -11,8 +11,10 @@ struct ONNXBenchmark: Encodable {
     var infer_ms: Double
     var nodes: Int
     var fused_nodes: Int
+    /// Milliseconds per run spent in each operator (with --profile), largest first.
+    var profile_ms: [String: Double]?
 
-    static func run(path: String, batch: Int, seconds: Double) throws -> ONNXBenchmark {
+    static func run(path: String, batch: Int, seconds: Double, profile: Bool = false) throws -> ONNXBenchmark {
         let m = try ONNXModel(contentsOf: URL(fileURLWithPath: path))
         var rng = SeededGenerator(seed: 0)
         var feeds = [String: ONNXValue]()
@@ -26,11 +28,21 @@ struct ONNXBenchmark: Encodable {
         // One checked run first: errors surface here, not inside the timing loop.
         _ = try Autograd.withoutGradients { try m.run(feeds) }
         let ms = medianMilliseconds(seconds: seconds) { _ = try? Autograd.withoutGradients { try m.run(feeds) } }
+        var perOp: [String: Double]? = nil
+        if profile {
+            m.profiling = true
+            let runs = 10
+            for _ in 0..<runs { _ = try Autograd.withoutGradients { try m.run(feeds) } }
+            perOp = m.profile.mapValues { $0 * 1000 / Double(runs) }
+        }
         return ONNXBenchmark(model: path, batch: batch, threads: Parallel.threads, infer_ms: ms,
-                             nodes: m.operatorCounts.reduce(0) { $0 + $1.1 }, fused_nodes: m.runtimeNodeCount)
+                             nodes: m.operatorCounts.reduce(0) { $0 + $1.1 }, fused_nodes: m.runtimeNodeCount, profile_ms: perOp)
     }
 
-    var line: String { String(format: "%@ batch %d, %d threads: inference %.2f ms (%d nodes, %d after folding and fusion)", model, batch, threads, infer_ms, nodes, fused_nodes) }
+    var line: String {
+        String(format: "%@ batch %d, %d threads: inference %.2f ms (%d nodes, %d after folding and fusion)", model, batch, threads, infer_ms, nodes, fused_nodes)
+            + (profile_ms.map { p in "\n" + p.sorted { $0.value > $1.value }.map { String(format: "  %-22@ %8.3f ms", $0.key, $0.value) }.joined(separator: "\n") } ?? "")
+    }
 
     func jsonString() -> String {
         let enc = JSONEncoder(); enc.outputFormatting = [.sortedKeys]
