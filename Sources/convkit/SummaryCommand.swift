@@ -1,12 +1,14 @@
 import ArgumentParser
 import ConvKit
+import ConvKitInterop
 import ConvKitModels
+import Foundation
 
 /// `convkit summary MODEL`: per-layer output shapes, parameters, multiply-accumulates and receptive fields.
 struct SummaryCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "summary", abstract: "Explain a model: shapes, parameters, MACs, receptive fields.")
 
-    @Argument(help: "Model name (see `convkit models`).") var model: String
+    @Argument(help: "Model name (see `convkit models`), or an .onnx file.") var model: String
     @Option(help: "Input size as CxHxW (default: the architecture's own).") var input: String?
     @Option(help: "Number of classes (1…100000; default the model's own: 10 for lenet5 and yolo_tiny, 1000 for the ImageNet models).") var classes: Int?
     @Flag(help: "Print one JSON object.") var json = false
@@ -22,6 +24,14 @@ struct SummaryCommand: ParsableCommand {
     }
 
     func run() throws {
+        if model.lowercased().hasSuffix(".onnx") {
+            // An imported model: one pass on zeros of its declared input (or --input), ops recorded as for the zoo.
+            let m = try ONNXModel(contentsOf: URL(fileURLWithPath: model))
+            let shape = input.map { $0.lowercased().split(separator: "x").compactMap { Int($0) } }
+            let s = try ONNXModelSummary.of(m, inputShape: shape, name: (model as NSString).lastPathComponent)
+            print(json ? s.jsonString() : s.table())
+            return
+        }
         guard let entry = ModelZoo.entries.first(where: { $0.name == model.lowercased() }) else {
             _ = try ModelZoo.make(model)   // throws the "expected one of …" error
             return
