@@ -152,3 +152,51 @@ final class ONNXGradientTests: XCTestCase {
                   input: [1, 1, 4, 4], output: [1, 1, 2, 2])
     }
 }
+
+/// Attribute and input values chosen to overflow the arithmetic of shape computations: refused with the node named.
+final class ONNXOverflowTests: XCTestCase {
+    typealias B = ONNXBuilder
+    let x = B.valueInfo("x", [1, 2, 4, 4])
+
+    func refuse(_ node: Onnx_NodeProto, _ inits: [Onnx_TensorProto] = [], opset: Int = 17, file: StaticString = #filePath, line: UInt = #line) {
+        do {
+            let m = try B.load(B.model(nodes: [node], inputs: [x], outputs: [B.valueInfo("y", [])], initializers: inits, opset: opset))
+            _ = try m.predict(Tensor.zeros([1, 2, 4, 4]))
+            XCTFail("accepted", file: file, line: line)
+        } catch {
+            XCTAssertTrue("\(error)".contains("ONNX node"), "\(error)", file: file, line: line)
+        }
+    }
+
+    func testHugeValuesFromTheFileAreRefusedNotTrapped() {
+        let big = Int64.max
+        refuse(B.node("Tile", ["x", "r"], ["y"]), [B.tensor("r", ints: [big, 2, 1, 1])])
+        refuse(B.node("Pad", ["x", "p"], ["y"]), [B.tensor("p", ints: [0, 0, big, 0, 0, 0, big, 0])])
+        refuse(B.node("Resize", ["x", "", "s"], ["y"]), [B.tensor("s", Tensor([1, 1, 1e30, 1]))])
+        refuse(B.node("Upsample", ["x", "s"], ["y"], [B.attribute("mode", string: "nearest")]), [B.tensor("s", Tensor([1, 1, 3e38, 1]))], opset: 9)
+        refuse(B.node("Range", ["a", "b", "c"], ["y"]), [B.tensor("a", ints: [Int64.min], shape: []), B.tensor("b", ints: [big], shape: []), B.tensor("c", ints: [1], shape: [])])
+        refuse(B.node("Range", ["a", "b", "c"], ["y"]), [B.tensor("a", Tensor(shape: [], scalars: [-3e38])), B.tensor("b", Tensor(shape: [], scalars: [3e38])),
+                                                         B.tensor("c", Tensor(shape: [], scalars: [1e-30]))])
+        refuse(B.node("MaxPool", ["x"], ["y"], [B.attribute("kernel_shape", ints: [1, 1]), B.attribute("strides", ints: [Int(big), 1])]))
+        refuse(B.node("DepthToSpace", ["x"], ["y"], [B.attribute("blocksize", int: Int(big))]))
+    }
+
+    func testExtremeButValidValuesStillRun() throws {
+        // A slice step far beyond the extent takes one element; int64.min mod −1 is 0; a roi of NaN extrapolates.
+        let m = try B.load(B.model(nodes: [B.node("Slice", ["x", "st", "en", "ax", "sp"], ["y"])], inputs: [x], outputs: [B.valueInfo("y", [])],
+                                   initializers: [B.tensor("st", ints: [0]), B.tensor("en", ints: [Int64.max]), B.tensor("ax", ints: [3]),
+                                                  B.tensor("sp", ints: [Int64.max])]))
+        XCTAssertEqual(try m.predict(Tensor.zeros([1, 2, 4, 4])).shape, [1, 2, 4, 1])
+        let mod = try B.load(B.model(nodes: [B.node("Mod", ["a", "b"], ["y"])], inputs: [], outputs: [B.valueInfo("y", [])],
+                                     initializers: [B.tensor("a", ints: [Int64.min, 7]), B.tensor("b", ints: [-1, -3])]))
+        guard case .integer(let r)? = try mod.run([:])["y"] else { return XCTFail("no integer output") }
+        XCTAssertEqual(r.values, [0, -2])
+        let crop = try B.load(B.model(nodes: [B.node("Resize", ["x", "roi", "s"], ["y"], [B.attribute("coordinate_transformation_mode", string: "tf_crop_and_resize"),
+                                                                                          B.attribute("extrapolation_value", float: 5)])],
+                                      inputs: [x], outputs: [B.valueInfo("y", [])],
+                                      initializers: [B.tensor("roi", Tensor([0, 0, .nan, 0, 1, 1, 1, 1])), B.tensor("s", Tensor([1, 1, 2, 2]))]))
+        let y = try crop.predict(Tensor.zeros([1, 2, 4, 4]))
+        XCTAssertEqual(y.shape, [1, 2, 8, 8])
+        XCTAssertTrue(y.scalars.allSatisfy { $0 == 5 })
+    }
+}

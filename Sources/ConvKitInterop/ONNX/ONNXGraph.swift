@@ -43,7 +43,8 @@ public struct ONNXTensorInfo: Equatable, CustomStringConvertible {
         "\(name): \(elementType.map(String.init(describing:)) ?? "?")[\(shape.map { $0.map(\.description).joined(separator: ", ") } ?? "…")]"
     }
 
-    /// The declared shape with symbolic dimensions replaced (batch dimensions become `batch`), nil if not fixed.
+    /// The declared shape with symbolic dimensions replaced (batch dimensions become `batch`), nil if not fixed or larger
+    /// than `ONNXLimits.default` allows.
     public func concreteShape(batch: Int = 1) -> [Int]? {
         guard let shape else { return nil }
         var out = [Int]()
@@ -55,7 +56,8 @@ public struct ONNXTensorInfo: Equatable, CustomStringConvertible {
                 out.append(batch)
             }
         }
-        return out
+        // A declared shape is a claim of the file: callers allocate it (summary, bench, predict), so it must fit.
+        return ONNXLimits.default.elementCount(out) == nil ? nil : out
     }
 }
 

@@ -34,9 +34,9 @@ enum ONNXLowPrecision {
         }
 
         /// The value Cast produces: round to nearest even on this type's grid.
-        func round(_ x: Float, saturate: Bool) -> Float {
+        /// `top` is `maxFinite`, computed once by the caller (it scans the code table).
+        func round(_ x: Float, saturate: Bool, top: Float) -> Float {
             if x.isNaN { return finiteOnly ? -0.0 : .nan }
-            let top = maxFinite
             var a = Swift.abs(x)
             if (saturate || finiteOnly) && a > top { a = top }
             if a == 0 { return unsignedZero ? 0 : x }

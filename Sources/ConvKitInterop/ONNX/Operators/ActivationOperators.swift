@@ -77,7 +77,7 @@ enum ONNXActivations {
             let x = try ctx.float(0), t = try ctx.floatType(0), s = x.shape
             let legacy = ctx.opset < 13
             let axis = try ctx.axis(try ctx.attributes.int("axis", default: legacy ? 1 : -1), rank: Swift.max(s.count, 1))
-            guard !s.isEmpty else { throw ctx.fail("expected a tensor of rank ≥ 1, found a scalar") }
+            guard !s.isEmpty, !s.contains(0) else { throw ctx.fail("expected a non-empty tensor of rank ≥ 1, found shape \(s)") }
             let input = legacy ? x.reshaped([s[..<axis].reduce(1, *), s[axis...].reduce(1, *)]) : x
             let ax = legacy ? 1 : axis
             var y: Variable

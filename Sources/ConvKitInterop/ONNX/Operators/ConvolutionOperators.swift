@@ -19,7 +19,7 @@ struct ONNXWindow {
         let pads = try a.ints("pads") ?? Array(repeating: 0, count: 2 * r)
         try ctx.require(strides.count == r && dilations.count == r && pads.count == 2 * r,
                         "strides \(strides), dilations \(dilations), pads \(pads) for \(r) spatial axes")
-        try ctx.require((kernel + strides + dilations).allSatisfy { $0 > 0 } && kernel.allSatisfy { $0 <= 1 << 16 },
+        try ctx.require((kernel + strides + dilations).allSatisfy { $0 > 0 && $0 <= 1 << 16 },
                         "kernel_shape, strides and dilations must be positive, found \(kernel), \(strides), \(dilations)")
         try ctx.require(pads.allSatisfy { $0 >= 0 && $0 <= 1 << 16 }, "pads must be non-negative, found \(pads)")
         padBefore = Array(pads[..<r]); padAfter = Array(pads[r...])

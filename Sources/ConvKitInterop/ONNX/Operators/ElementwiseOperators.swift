@@ -157,7 +157,7 @@ enum ONNXElementwise {
         case (.integer(let x), .integer(let y)):
             return [.integer(try H.zip(ctx, x, y, type: x.type) { p, q in
                 guard q != 0 else { throw ctx.fail("integer modulo by zero") }
-                let r = p % q
+                let r = q == -1 ? 0 : p % q
                 return fmod == 1 || r == 0 || (r < 0) == (q < 0) ? r : r + q
             })]
         case (.float(let x, let t), .float(let y, _)):

@@ -38,10 +38,12 @@ enum ONNXPooling {
             let y = ONNXTensorHelpers.gather(xv, shape: Array(xv.shape[..<2]) + p.output, index: index, fill: -.infinity)
             return [y] + (wantsIndices ? [indices(index.map { Int32($0) }, shape: xv.shape, outputShape: y.shape, flat: true, columnMajor: columnMajor)] : [])
         }
-        let y = Functional.maxPool(x, p.options)
-        guard wantsIndices else { return [.float(y, t)] }
-        let (_, idx) = ConvKit.maxPool(x.value, p.options, returnIndices: true)
-        return [.float(y, t), indices(idx ?? [], shape: x.shape, outputShape: y.shape, flat: false, columnMajor: columnMajor)]
+        guard wantsIndices else { return [.float(Functional.maxPool(x, p.options), t)] }
+        let o = p.options
+        let (value, idx) = ConvKit.maxPool(x.value, o, returnIndices: true)
+        let argmax = idx ?? []
+        let y = Variable(value, parents: [x], label: "maxPool") { g in [maxPoolBackward(inputShape: x.shape, gradOutput: g, indices: argmax, o)] }
+        return [.float(y, t), indices(argmax, shape: x.shape, outputShape: y.shape, flat: false, columnMajor: columnMajor)]
     }
 
     /// MaxPool's Indices: offsets into the flattened input, row-major (storage_order 0) or with the spatial axes
@@ -127,7 +129,7 @@ enum ONNXPooling {
     static func global(_ op: String) -> ONNXKernel {
         { ctx in
             let x = try ctx.float(0), s = x.shape
-            try ctx.require(s.count >= 3, "expected X [N, C, spatial…], found \(s)")
+            try ctx.require(s.count >= 3 && !s[2...].contains(0), "expected X [N, C, spatial…] with non-empty spatial axes, found \(s)")
             let y = op == "GlobalAveragePool" ? Functional.globalAvgPool(x) : Functional.globalMaxPool(x)
             return [.float(y.reshaped([s[0], s[1]] + s[2...].map { _ in 1 }), try ctx.floatType(0))]
         }

@@ -41,7 +41,7 @@ enum ONNXResize {
             try ctx.require(sc.count == axes.count && sc.allSatisfy { $0 > 0 && $0.isFinite }, "scales \(sc) for axes \(axes)")
             for (k, ax) in axes.enumerated() {
                 scales[ax] = sc[k]
-                out[ax] = Int((Float(s[ax]) * sc[k]).rounded(.down))
+                out[ax] = try extent(ctx, Double(s[ax]) * Double(sc[k]), .down)
             }
         } else {
             let sz = try ctx.ints(sizesIndex)
@@ -52,7 +52,7 @@ enum ONNXResize {
                 try ctx.require(policy == "not_larger" || policy == "not_smaller", "keep_aspect_ratio_policy '\(policy)'")
                 let ratios = axes.enumerated().map { Float($0.element == 0 ? 0 : sz[$0.offset]) / Float(Swift.max(s[$0.element], 1)) }
                 let scale = policy == "not_larger" ? ratios.min()! : ratios.max()!
-                for ax in axes { scales[ax] = scale; out[ax] = Int((scale * Float(s[ax])).rounded(.toNearestOrAwayFromZero)) }
+                for ax in axes { scales[ax] = scale; out[ax] = try extent(ctx, Double(scale) * Double(s[ax]), .toNearestOrAwayFromZero) }
             }
         }
         _ = try ctx.checkSize(out)
@@ -84,7 +84,7 @@ enum ONNXResize {
         if mode.interpolation == "bilinear" { mode.interpolation = "linear" }
         try ctx.require(["nearest", "linear"].contains(mode.interpolation), "mode '\(mode.interpolation)' is not nearest or linear")
         mode.transform = "asymmetric"; mode.nearest = "floor"
-        let out = zip(s, scales).map { Int((Float($0) * $1).rounded(.down)) }
+        let out = try zip(s, scales).map { try extent(ctx, Double($0) * Double($1), .down) }
         _ = try ctx.checkSize(out)
         var y = x
         for ax in 0..<s.count where out[ax] != s[ax] {
@@ -92,6 +92,13 @@ enum ONNXResize {
                       extrapolation: 0)
         }
         return [y]
+    }
+
+    /// An output extent from a scaled length, refused (not trapped) when it is absurd.
+    static func extent(_ ctx: ONNXNodeContext, _ v: Double, _ rule: FloatingPointRoundingRule) throws -> Int {
+        let r = v.rounded(rule)
+        try ctx.require(r.isFinite && r >= 0 && r <= Double(ctx.limits.maxElements), "the resized extent \(v) is out of range")
+        return Int(r)
     }
 
     /// The input coordinate of output coordinate `i` (ONNX's coordinate_transformation_mode formulas).
@@ -114,8 +121,10 @@ enum ONNXResize {
     }
 
     static func taps(for i: Int, inputLength n: Int, outputLength m: Int, scale: Float, roi: (Float, Float), mode: Mode) -> Taps {
-        let x = sourceCoordinate(i, inputLength: n, outputLength: m, scale: scale, roi: roi, transform: mode.transform)
-        if mode.transform == "tf_crop_and_resize" && (x < 0 || x > Float(n - 1)) { return Taps(index: [], weight: [], outside: true) }
+        var x = sourceCoordinate(i, inputLength: n, outputLength: m, scale: scale, roi: roi, transform: mode.transform)
+        if mode.transform == "tf_crop_and_resize" && !(x >= 0 && x <= Float(n - 1)) { return Taps(index: [], weight: [], outside: true) }
+        // Far outside the input every tap clamps to the edge anyway; keep the coordinate where Int conversions are safe.
+        x = x.isNaN ? 0 : Swift.min(Swift.max(x, -4), Float(n + 4))
         func clamp(_ k: Int) -> Int { Swift.min(Swift.max(k, 0), n - 1) }
         switch mode.interpolation {
         case "nearest":
@@ -133,7 +142,8 @@ enum ONNXResize {
             var ratio = x - x.rounded(.down)
             if ratio == 0 { ratio = 1 }
             let base = Int((x - ratio).rounded())
-            let s = mode.antialias ? Swift.min(scale, 1) : 1
+            // Antialiasing widens the kernel to 1/scale taps; beyond the input's length more taps only repeat the edge.
+            let s = mode.antialias ? Swift.max(Swift.min(scale, 1), 1 / Float(n + 4)) : 1
             var offsets = [Int](), w = [Float]()
             if mode.interpolation == "linear" {
                 let start = Int((-1 / s).rounded(.down)) + 1

@@ -153,8 +153,9 @@ enum ONNXShapeOps {
         let st = H.strides(s)
         var strides = st
         for (k, a) in axes.enumerated() {
-            let d = s[a], step = steps[k]
-            try ctx.require(step != 0, "step 0 on axis \(a)")
+            let d = s[a]
+            try ctx.require(steps[k] != 0, "step 0 on axis \(a)")
+            let step = Swift.min(Swift.max(steps[k], -Swift.max(d, 1)), Swift.max(d, 1))
             var b = starts[k] < 0 ? starts[k] &+ d : starts[k], e = ends[k] < 0 ? ends[k] &+ d : ends[k]
             if step > 0 { b = Swift.min(Swift.max(b, 0), d); e = Swift.min(Swift.max(e, 0), d) }
             else { b = Swift.min(Swift.max(b, -1), d - 1); e = Swift.min(Swift.max(e, -1), d - 1) }
@@ -179,15 +180,17 @@ enum ONNXShapeOps {
         let x = try ctx.value(0), s = x.shape
         let reps = try ctx.integer(1).values.map { Int(clamping: $0) }
         try ctx.require(reps.count == s.count && reps.allSatisfy { $0 >= 0 }, "repeats \(reps) for rank \(s.count)")
-        let out = zip(s, reps).map { $0 * $1 }
-        let n = try ctx.checkSize(out)
-        let st = H.strides(s), ost = H.strides(out)
+        let out = zip(s, reps).map { $0.multipliedReportingOverflow(by: $1) }
+        try ctx.require(out.allSatisfy { !$0.overflow }, "repeats \(reps) overflow the shape \(s)")
+        let n = try ctx.checkSize(out.map(\.partialValue))
+        let outShape = out.map(\.partialValue)
+        let st = H.strides(s), ost = H.strides(outShape)
         let index = (0..<n).map { k -> Int in
             var src = 0, rem = k
-            for d in 0..<out.count { let i = rem / ost[d]; rem %= ost[d]; src += (i % s[d]) * st[d] }
+            for d in 0..<outShape.count { let i = rem / ost[d]; rem %= ost[d]; src += (i % s[d]) * st[d] }
             return src
         }
-        return [H.gather(x, shape: out, index: index)]
+        return [H.gather(x, shape: outShape, index: index)]
     }
 
     /// Gather (axis; negative indices count from the end).
@@ -296,7 +299,8 @@ enum ONNXShapeOps {
 
     static func castValue(_ x: ONNXValue, to: ONNXElementType, saturate: Bool = true, roundMode: String = "up") -> ONNXValue {
         if let f = ONNXLowPrecision.minifloat(to) {
-            return .float(x.floatTensor.map { f.round($0, saturate: saturate) }, type: to)
+            let top = f.maxFinite
+            return .float(x.floatTensor.map { f.round($0, saturate: saturate, top: top) }, type: to)
         }
         if to == .float8e8m0 { return .float(x.floatTensor.map { ONNXLowPrecision.roundE8M0($0, saturate: saturate, mode: roundMode) }, type: to) }
         if ONNXLowPrecision.packedBits(to) != nil {
@@ -334,14 +338,18 @@ enum ONNXShapeOps {
         case (.integer(let a), .integer(let b), .integer(let c)):
             try ctx.require(a.count == 1 && b.count == 1 && c.count == 1, "start, limit and delta must be scalars")
             let (s, l, d) = (a.values[0], b.values[0], c.values[0])
-            try ctx.require(d != 0, "delta 0")
-            let n = Swift.max(0, d > 0 ? (l - s + d - 1) / d : (s - l - d - 1) / -d)
+            try ctx.require(d != 0 && d != .min, "delta must be non-zero, found \(d)")
+            let span = (d > 0 ? l : s).subtractingReportingOverflow(d > 0 ? s : l)
+            try ctx.require(!span.overflow, "start \(s), limit \(l): the range overflows int64")
+            let n = span.partialValue <= 0 ? 0 : (span.partialValue - 1) / Swift.abs(d) + 1
             _ = try ctx.checkSize([Int(clamping: n)])
             return [.integer(IntegerTensor(shape: [Int(n)], values: (0..<n).map { s + $0 * d }, type: a.type))]
         default:
             guard let s = try ctx.scalar(0), let l = try ctx.scalar(1), let d = try ctx.scalar(2) else { throw ctx.fail("start, limit and delta are required") }
             try ctx.require(d != 0 && s.isFinite && l.isFinite && d.isFinite, "delta must be non-zero and all three finite")
-            let n = Swift.max(0, Int(((l - s) / d).rounded(.up)))
+            let steps = ((l - s) / d).rounded(.up)
+            try ctx.require(steps.isFinite && steps <= Float(ctx.limits.maxElements), "the range \(s) ..< \(l) by \(d) has too many elements")
+            let n = Swift.max(0, Int(steps))
             _ = try ctx.checkSize([n])
             return [.float(Tensor(shape: [n], scalars: (0..<n).map { s + Float($0) * d }), type: try ctx.value(0).elementType)]
         }
@@ -350,7 +358,7 @@ enum ONNXShapeOps {
     /// DepthToSpace (DCR or CRD) and SpaceToDepth, as reshape–transpose–reshape.
     static func depthToSpace(_ ctx: ONNXNodeContext) throws -> [ONNXValue] {
         let x = try ctx.value(0), s = x.shape
-        guard let b = try ctx.attributes.int("blocksize"), b > 0 else { throw ctx.fail("blocksize must be positive") }
+        guard let b = try ctx.attributes.int("blocksize"), b > 0, b <= 1 << 15 else { throw ctx.fail("blocksize must be in 1…32768") }
         try ctx.require(s.count == 4 && s[1] % (b * b) == 0, "expected X [N, C, H, W] with C divisible by \(b * b), found \(s)")
         let (n, c, h, w) = (s[0], s[1], s[2], s[3])
         let crd = try ctx.attributes.string("mode", default: "DCR") == "CRD"
@@ -361,7 +369,7 @@ enum ONNXShapeOps {
 
     static func spaceToDepth(_ ctx: ONNXNodeContext) throws -> [ONNXValue] {
         let x = try ctx.value(0), s = x.shape
-        guard let b = try ctx.attributes.int("blocksize"), b > 0 else { throw ctx.fail("blocksize must be positive") }
+        guard let b = try ctx.attributes.int("blocksize"), b > 0, b <= 1 << 15 else { throw ctx.fail("blocksize must be in 1…32768") }
         try ctx.require(s.count == 4 && s[2] % b == 0 && s[3] % b == 0, "expected X [N, C, H, W] with H and W divisible by \(b), found \(s)")
         let (n, c, h, w) = (s[0], s[1], s[2], s[3])
         let moved = H.permute(x.reshaped([n, c, h / b, b, w / b, b]), [0, 3, 5, 1, 2, 4])
@@ -388,7 +396,7 @@ enum ONNXShapeOps {
             pads = try ctx.attributes.ints("pads") ?? ctx.attributes.ints("paddings") ?? []
             value = try ctx.attributes.float("value", default: 0)
         }
-        try ctx.require(pads.count == 2 * r, "pads \(pads) for rank \(r)")
+        try ctx.require(pads.count == 2 * r && pads.allSatisfy { Swift.abs($0) <= 1 << 30 }, "pads \(pads) for rank \(r) (each within ±2^30)")
         let out = (0..<r).map { s[$0] + pads[$0] + pads[r + $0] }
         try ctx.require(out.allSatisfy { $0 >= 0 }, "pads \(pads) crop \(s) below zero")
         let n = try ctx.checkSize(out)
