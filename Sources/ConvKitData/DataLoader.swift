@@ -13,6 +13,7 @@ public final class DataLoader: Sequence {
     /// Applied to each image [C, H, W] (raw values) with the loader's generator; returns the model input.
     public let transform: (Tensor, inout SeededGenerator) -> Tensor
     var rng: SeededGenerator
+    let seed: UInt64
 
     public init(_ data: LabeledImages, batchSize: Int, shuffle: Bool = true, dropLast: Bool = false, seed: UInt64 = 0,
                 transform: @escaping (Tensor, inout SeededGenerator) -> Tensor = { x, _ in x }) {
@@ -20,6 +21,7 @@ public final class DataLoader: Sequence {
         self.data = data; self.batchSize = batchSize; self.shuffle = shuffle; self.dropLast = dropLast
         self.transform = transform
         rng = SeededGenerator(seed: seed)
+        self.seed = seed
     }
 
     /// Batches per epoch.
@@ -32,7 +34,17 @@ public final class DataLoader: Sequence {
         // Each batch gets its own generator derived from the loader's, so the background thread and the
         // order of preparation cannot change what a batch contains.
         let seeds = (0..<count).map { _ in rng.next() }
-        return Iterator(loader: self, order: order, seeds: seeds)
+        return Iterator(loader: self, order: order, seeds: seeds, start: 0)
+    }
+
+    /// Epoch `epoch`'s batches from `firstBatch` on, as a pure function of (seed, epoch): the order and every batch's
+    /// augmentation seed are derived from those numbers alone, so a run resumed mid-epoch sees the very batches an
+    /// uninterrupted run saw. (Iterating the loader itself draws epochs from one running generator instead.)
+    public func epoch(_ epoch: Int, from firstBatch: Int = 0) -> Iterator {
+        var g = SeededGenerator(seed: SeededGenerator.derive(seed, UInt64(epoch)))
+        let order = shuffle ? Tensor.permutation(data.count, rng: &g) : Array(0..<data.count)
+        let seeds = (0..<count).map { SeededGenerator.derive(seed, UInt64(epoch), UInt64($0)) }
+        return Iterator(loader: self, order: order, seeds: seeds, start: Swift.min(Swift.max(firstBatch, 0), seeds.count))
     }
 
     func makeBatch(_ b: Int, order: [Int], seed: UInt64) -> Batch {
@@ -50,7 +62,7 @@ public final class DataLoader: Sequence {
         return Batch(images: images, labels: idx.map { data.labels[$0] })
     }
 
-    public struct Iterator: IteratorProtocol {
+    public struct Iterator: IteratorProtocol, Sequence {
         let loader: DataLoader
         let order: [Int]
         let seeds: [UInt64]
@@ -59,9 +71,10 @@ public final class DataLoader: Sequence {
 
         final class Box { var batch: Batch? }
 
-        init(loader: DataLoader, order: [Int], seeds: [UInt64]) {
+        init(loader: DataLoader, order: [Int], seeds: [UInt64], start: Int) {
             self.loader = loader; self.order = order; self.seeds = seeds
-            pending = prepare(0)
+            position = start
+            pending = prepare(start)
         }
 
         func prepare(_ b: Int) -> (DispatchGroup, Box)? {

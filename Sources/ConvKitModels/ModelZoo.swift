@@ -17,6 +17,7 @@ public enum ModelZoo {
             if name.hasPrefix("vgg") { return 32...4096 }
             if name == "googlenet" { return 31...4096 }
             if name.hasPrefix("yolo") { return 16...4096 }
+            if name == "small_cnn" { return 4...4096 }
             return 1...4096
         }
 
@@ -33,6 +34,9 @@ public enum ModelZoo {
         Entry(name: "lenet5", summary: "LeNet-5, ReLU and max-pool (modern form)", inputShape: [1, 28, 28]) { LeNet5(classes: $0, inputChannels: $1) },
         Entry(name: "lenet5_classic", summary: "LeNet-5, tanh and average pooling (1998 form)", inputShape: [1, 28, 28]) {
             LeNet5(classes: $0, inputChannels: $1, classic: true)
+        },
+        Entry(name: "small_cnn", summary: "Two conv-BN-ReLU-pool stages, dropout, global pooling, two dense layers (any size ≥ 4)", inputShape: [1, 28, 28]) {
+            SmallCNN(classes: $0, inputChannels: $1)
         },
         Entry(name: "alexnet", summary: "AlexNet (torchvision form)", inputShape: [3, 224, 224]) { AlexNet(classes: $0, inputChannels: $1) },
     ] + [11, 13, 16, 19].flatMap { d in

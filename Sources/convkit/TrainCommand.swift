@@ -47,6 +47,16 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Comma-separated augmentations (mirror, crop, rotate, shear, shift, zoom, elastic, color; NAME=VALUE to tune) or none.")
     var augment = "rotate=12,shift=0.1,zoom=0.1,shear=0.15"
     @Option(help: "Seed for initialization, shuffling and augmentation.") var seed: UInt64 = 1
+    @Option(name: .customLong("val-split"), help: "For classify: fraction of each training class held out for validation — the per-epoch report, early stopping and the checkpoint kept (0…0.9; default 0.1; 0: none, the last epoch is kept).") var valSplit = 0.1
+    @Option(name: .customLong("test-split"), help: "For classify data without a test split (class folders, one CSV): fraction of each class held out as the test split, evaluated once at the end (0.05…0.9; default 0.2).") var testSplit = 0.2
+    @Option(help: "For classify: stop after this many epochs without a better validation loss (1…10000).") var patience: Int?
+    @Option(name: .customLong("checkpoint-every"), help: "For classify: steps between resumable checkpoints (RUN_DIR/resume.safetensors, written atomically; 0: at epoch ends only).") var checkpointEvery = 0
+    @Option(help: "For classify: continue the run in this folder (its resume.safetensors) exactly where it stopped; its options are used, --epochs may extend it.") var resume: String?
+    @Option(name: .customLong("image-size"), help: "For class folders: H,W (or S) the images are brought to (default: the first image's size).") var imageSize: String?
+    @Option(help: "For class folders: stretch (resize to H×W) or crop (keep the aspect ratio, cover H×W, crop the centre).") var resize = TrainingDataOptions.ResizePolicy.stretch
+    @Option(name: .customLong("image-shape"), help: "For CSV rows: C,H,W of the pixels (default: inferred, s² → 1×s×s, 3·s² → 3×s×s).") var imageShape: String?
+    @Option(help: "The largest raw value of the data (default 255; the 8×8 digits: 16). Values outside 0…MAX are an error.") var scale: Float?
+    @Option(help: "Declared classes: a count K (integer labels 0..<K) or comma-separated names in index order.") var classes: String?
     @OptionGroup var threadOptions: ThreadOptions
     @Option(help: "Output folder for the checkpoint and report.") var out = "runs/latest"
     @Flag(help: "End with one JSON line of results.") var json = false
@@ -58,6 +68,44 @@ struct TrainCommand: ParsableCommand {
         guard ["constant", "cosine", "step"].contains(schedule) else {
             throw ValidationError("--schedule must be constant, cosine or step, found \(schedule)")
         }
+        guard valSplit.isFinite, (0...0.9).contains(valSplit) else { throw ValidationError("--val-split must be in 0…0.9, found \(valSplit)") }
+        guard testSplit.isFinite, (0.05...0.9).contains(testSplit) else { throw ValidationError("--test-split must be in 0.05…0.9, found \(testSplit)") }
+        if let patience, !(1...10_000).contains(patience) { throw ValidationError("--patience must be in 1…10000, found \(patience)") }
+        guard (0...100_000_000).contains(checkpointEvery) else { throw ValidationError("--checkpoint-every must be in 0…100000000, found \(checkpointEvery)") }
+        if let scale { guard scale.isFinite && scale > 0 else { throw ValidationError("--scale must be a positive number, found \(scale)") } }
+        if resume != nil, task != .classify { throw ValidationError("--resume continues a classify run; found --task \(task.rawValue)") }
+    }
+
+    /// Integers from "A,B,…" (or one value repeated to `count`).
+    func integers(_ text: String, option: String, count: Int, range: ClosedRange<Int>) throws -> [Int] {
+        let parts = text.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard parts.allSatisfy({ $0 != nil && range.contains($0!) }), parts.count == count || (count == 2 && parts.count == 1) else {
+            throw ConvKitError.invalidArgument(name: option, expected: "\(count) comma-separated integers in \(range.lowerBound)…\(range.upperBound)", found: text)
+        }
+        let v = parts.map { $0! }
+        return v.count == count ? v : Array(repeating: v[0], count: count)
+    }
+
+    /// The classify run these options describe.
+    func classifierConfig() throws -> ClassifierRunConfig {
+        var declared: [String]?
+        if let classes {
+            let names = classes.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+            guard !names.contains(""), Set(names).count == names.count else {
+                throw ConvKitError.invalidArgument(name: "--classes", expected: "a count K or distinct comma-separated names", found: classes)
+            }
+            if names.count == 1, let k = Int(names[0]), !(2...100_000).contains(k) {
+                throw ConvKitError.invalidArgument(name: "--classes", expected: "a count in 2…100000", found: classes)
+            }
+            declared = names
+        }
+        let options = TrainingDataOptions(imageSize: try imageSize.map { try integers($0, option: "--image-size", count: 2, range: 1...4096) },
+                                          resize: resize,
+                                          csvShape: try imageShape.map { try integers($0, option: "--image-shape", count: 3, range: 1...4096) },
+                                          scale: scale, classes: declared)
+        return ClassifierRunConfig(model: model ?? "lenet5", data: data, epochs: epochs ?? 40, batchSize: batchSize ?? 64, optimizer: optimizer.rawValue,
+                                   lr: lr, schedule: schedule, augment: augment, seed: seed, valSplit: valSplit, testSplit: testSplit,
+                                   patience: patience, checkpointEvery: checkpointEvery, threads: threadOptions.threads, dataOptions: options)
     }
 
     /// The learning rate of every task but siamese.
@@ -114,55 +162,14 @@ struct TrainCommand: ParsableCommand {
             try RCNNTraining(data: data, epochs: epochs ?? 8, batchSize: batchSize ?? 128, lr: lr, seed: seed, out: out, json: json).run()
             return
         }
-        let epochs = self.epochs ?? 40, batchSize = self.batchSize ?? 64, model = self.model ?? "lenet5"
-        let augmentations = try augment.lowercased() == "none" ? [] : augment.split(separator: ",").map { try Augmentation.parse(String($0)) }
-        guard let dataDir = data ?? Datasets.bundledDataDirectory().map({ $0 + "/mnist5k" }) else {
-            throw ConvKitError.io(path: "Data/mnist5k", reason: "bundled data not found; run from the repository or pass --data DIR")
+        if let resume {
+            var config = try ClassifierTraining.config(ofRun: resume)
+            if let epochs { config.epochs = epochs }
+            if let t = threadOptions.threads { config.threads = t }
+            try ClassifierTraining(config: config, out: resume, json: json, resume: resume + "/" + ClassifierTraining.resumeFile).run()
+            return
         }
-        let splits = try Datasets.idxFolder(dataDir)
-        ConvKitRandom.seed(seed)
-        let (net, entry) = try ModelZoo.make(model, classes: splits.train.classNames.count, inputChannels: splits.train.imageShape[0])
-        let imageShape = splits.train.imageShape
-        try entry.validate(input: imageShape)
-        let stats = splits.train.channelStatistics()
-        let mean = stats.mean.map { $0 / 255 }, std = stats.std.map { Swift.max($0 / 255, 1e-3) }
-        let prepare: (Tensor) -> Tensor = { Preprocessing.standardize(Preprocessing.scaleToUnit($0), mean: mean, std: std) }
-        let fill = -mean[0] / std[0]   // the background (0) after standardization
-        let trainLoader = DataLoader(splits.train, batchSize: batchSize, shuffle: true, seed: seed) { x, rng in
-            var y = prepare(x)
-            for a in augmentations { y = a.apply(y, fill: fill, rng: &rng) }
-            return y
-        }
-        let testLoader = DataLoader(splits.test, batchSize: 500, shuffle: false) { x, _ in prepare(x) }
-
-        let opt = Optimizer(optimizer.rule, module: net, learningRate: lr)
-        let sched: LearningRateSchedule = schedule == "cosine" ? .cosine(period: epochs) : schedule == "step" ? .step(size: Swift.max(1, epochs / 3), gamma: 0.1) : .constant
-        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
-        let checkpoint = out + "/\(entry.name).safetensors"
-        let input = ModelInput(model: entry.name, shape: imageShape, mean: mean, std: std, classes: splits.train.classNames)
-        let trainer = Trainer(model: net, optimizer: opt, schedule: sched,
-                              callbacks: [CheckpointEvery(every: Swift.max(1, epochs / 5), path: checkpoint, metadata: input.metadata)])
-        let progress = ProgressDisplay(epochs: epochs, quiet: false)
-        let start = Date()
-        try trainer.fit(epochs: epochs, batchesPerEpoch: trainLoader.count, train: { _ in trainLoader }, validation: { testLoader },
-                        progress: progress.batch, epochEnd: progress.epoch)
-        let wall = Date().timeIntervalSince(start)
-        let trainSeconds = trainer.history.reduce(0) { $0 + $1.trainSeconds }
-        try Checkpoint.save(net, optimizer: opt, epoch: epochs, metadata: input.metadata, to: checkpoint)
-        let result = trainer.evaluate(testLoader)
-        let imagesPerSecond = Double(splits.train.count * trainer.history.count) / Swift.max(trainSeconds, 1e-9)
-        let pictures = try ReportVisualizations.write(net: net, input: input, test: splits.test, to: out)
-        let report = try TrainingReport(model: entry.name, dataset: splits.name, history: trainer.history, evaluation: result,
-                                        test: splits.test, classNames: splits.test.classNames, pictures: pictures).write(to: out)
-        let summary = String(format: "test accuracy %.2f%%, test loss %.4f, %.0f images/s, %.1f s; checkpoint %@, report %@",
-                             result.accuracy * 100, result.loss, imagesPerSecond, wall, checkpoint, report)
-        FileHandle.standardError.write((summary + "\n").data(using: .utf8)!)
-        if json {
-            let obj: [String: Any] = ["model": entry.name, "dataset": splits.name, "epochs": trainer.history.count,
-                                      "train_accuracy": Double(trainer.history.last?.trainAccuracy ?? 0), "test_accuracy": Double(result.accuracy),
-                                      "test_loss": Double(result.loss), "images_per_second": imagesPerSecond, "wall_seconds": wall,
-                                      "checkpoint": checkpoint]
-            print(String(data: try JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys]), encoding: .utf8)!)
-        }
+        _ = try augment.lowercased() == "none" ? [] : augment.split(separator: ",").map { try Augmentation.parse(String($0)) }
+        try ClassifierTraining(config: try classifierConfig(), out: out, json: json, resume: nil).run()
     }
 }

@@ -26,8 +26,8 @@ struct TrainingReport {
         test loss \(String(format: "%.4f", evaluation.loss)), \(evaluation.count) test images, \(history.count) epochs.</p>
         <h2>Training curves</h2>
         """
-        html += chart(title: "loss", series: [("train", history.map(\.trainLoss), "#1f77b4"), ("test", history.compactMap(\.validationLoss), "#d62728")])
-        html += chart(title: "accuracy", series: [("train", history.map(\.trainAccuracy), "#1f77b4"), ("test", history.compactMap(\.validationAccuracy), "#d62728")])
+        html += chart(title: "loss", series: [("train", history.map(\.trainLoss), "#1f77b4"), ("validation", history.compactMap(\.validationLoss), "#d62728")])
+        html += chart(title: "accuracy", series: [("train", history.map(\.trainAccuracy), "#1f77b4"), ("validation", history.compactMap(\.validationAccuracy), "#d62728")])
         html += "<h2>Confusion matrix (rows: true class, columns: predicted)</h2><table class=\"cm\"><tr><td></td>"
         html += classNames.map { "<td><b>\($0)</b></td>" }.joined() + "</tr>"
         let maxCell = Swift.max(1, evaluation.confusion.flatMap { $0 }.max() ?? 1)

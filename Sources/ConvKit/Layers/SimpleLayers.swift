@@ -23,8 +23,25 @@ public final class Softmax: Module, UnaryLayer {
     public func callAsFunction(_ x: Variable) -> Variable { Functional.softmax(x, axis: axis) }
 }
 
+/// A layer that draws random numbers while training (dropout). A trainer reseeds every such layer before each
+/// step from (run seed, epoch, step), so the masks of a resumed run are those of an uninterrupted one.
+public protocol StochasticLayer: AnyObject {
+    func reseed(_ seed: UInt64)
+}
+
+extension Module {
+    /// Reseeds every `StochasticLayer` below this module: layer i (in `namedModules` order) gets
+    /// `SeededGenerator.derive(seed, i)`.
+    public func reseedStochasticLayers(_ seed: UInt64) {
+        var i: UInt64 = 0
+        for (_, m) in namedModules() {
+            if let s = m as? StochasticLayer { s.reseed(SeededGenerator.derive(seed, i)); i += 1 }
+        }
+    }
+}
+
 /// Inverted dropout, active only in training mode; seeded for reproducibility.
-public final class Dropout: Module, UnaryLayer {
+public final class Dropout: Module, UnaryLayer, StochasticLayer {
     public let probability: Float
     var rng: SeededGenerator
     public init(_ p: Float = 0.5, seed: UInt64? = nil) {
@@ -35,6 +52,7 @@ public final class Dropout: Module, UnaryLayer {
     public func callAsFunction(_ x: Variable) -> Variable {
         isTraining ? Functional.dropout(x, p: probability, rng: &rng) : x
     }
+    public func reseed(_ seed: UInt64) { rng = SeededGenerator(seed: seed) }
 }
 
 /// [N, C, H, W] → [N, C·H·W].

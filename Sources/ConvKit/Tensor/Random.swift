@@ -26,6 +26,19 @@ public struct SeededGenerator: RandomNumberGenerator {
         return result
     }
 
+    /// A seed derived from `seed` and a path of counters (epoch, step, layer…): a pure function, so a stream can be
+    /// recreated from its coordinates alone — what exact resume needs (no generator state has to be saved).
+    public static func derive(_ seed: UInt64, _ path: UInt64...) -> UInt64 {
+        var x = seed
+        for p in path {
+            x = (x ^ p) &+ 0x9E37_79B9_7F4A_7C15
+            x = (x ^ (x >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            x = (x ^ (x >> 27)) &* 0x94D0_49BB_1331_11EB
+            x ^= x >> 31
+        }
+        return x
+    }
+
     /// Uniform in [0, 1) with 24 random bits.
     public mutating func nextUniform() -> Float { Float(next() >> 40) * (1.0 / 16_777_216.0) }
 

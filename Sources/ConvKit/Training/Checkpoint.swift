@@ -19,6 +19,25 @@ public enum Checkpoint {
         try Safetensors.save(tensors, metadata: meta, to: path)
     }
 
+    /// A checkpoint a run can resume from: model, optimizer state and the position in the run (metadata
+    /// "training_position", JSON), written atomically.
+    public static func save(_ module: Module, optimizer: Optimizer, position: TrainingPosition, metadata: [String: String] = [:], to path: String) throws {
+        var meta = metadata
+        let json = try JSONEncoder().encode(position)
+        meta["training_position"] = String(decoding: json, as: UTF8.self)
+        try save(module, optimizer: optimizer, epoch: position.epoch, metadata: meta, to: path)
+    }
+
+    /// The position stored by `save(_:optimizer:position:metadata:to:)` in a checkpoint's metadata.
+    public static func trainingPosition(in metadata: [String: String], path: String) throws -> TrainingPosition {
+        guard let json = metadata["training_position"] else {
+            throw ConvKitError.corruptFile(path: path, offset: nil, expected: "metadata \"training_position\" (a resumable checkpoint)", found: "none")
+        }
+        do { return try JSONDecoder().decode(TrainingPosition.self, from: Data(json.utf8)) } catch {
+            throw ConvKitError.corruptFile(path: path, offset: nil, expected: "a training position (epoch, batch, sums, history)", found: "\(error)")
+        }
+    }
+
     /// Loads into `module`. Every parameter and buffer must be present with its shape (unless `strict` is
     /// false, which loads what matches and reports the rest); all mismatches are listed in one error.
     /// Returns the metadata (epoch, optimizer step).
