@@ -12,8 +12,13 @@ func runConvkit(_ args: [String]) throws -> (status: Int32, out: String, err: St
     let exe = Bundle.main.bundleURL.deletingLastPathComponent().appendingPathComponent("convkit")
     let candidates = [exe] + [".build/release/convkit", ".build/debug/convkit"].map { CommandLineRunner.repo.appendingPathComponent($0) }
     guard let bin = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0.path) }) else { throw CommandLineRunner.BinaryMissing() }
+    return try runProcess(bin, args)
+}
+
+/// Runs a program from the repository folder and collects its status and output.
+func runProcess(_ executable: URL, _ args: [String]) throws -> (status: Int32, out: String, err: String) {
     let p = Process()
-    p.executableURL = bin
+    p.executableURL = executable
     p.arguments = args
     p.currentDirectoryURL = CommandLineRunner.repo
     let out = Pipe(), err = Pipe()

@@ -99,18 +99,11 @@ final class TrainingDataCommandLineTests: XCTestCase {
     func testResumeAfterSIGKILLReproducesTheUninterruptedRun() throws {
         let exe = try XCTUnwrap([".build/release/convkit", ".build/debug/convkit"].map { CommandLineRunner.repo.appendingPathComponent($0).path }
             .first { FileManager.default.isExecutableFile(atPath: $0) })
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["python3", "Scripts/kill_resume_harness.py", "--convkit", exe, "--kills", "4", "--max-delay", "2", "--work", dir + "/harness",
-                       "--", "--model", "small_cnn", "--epochs", "2", "--checkpoint-every", "9"]
-        p.currentDirectoryURL = CommandLineRunner.repo
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out; p.standardError = err
-        try p.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        XCTAssertEqual(p.terminationStatus, 0, String(decoding: e, as: UTF8.self))
-        let obj = try lastJSONLine(String(decoding: o, as: UTF8.self))
+        let r = try runProcess(URL(fileURLWithPath: "/usr/bin/env"),
+                               ["python3", "Scripts/kill_resume_harness.py", "--convkit", exe, "--kills", "4", "--max-delay", "2", "--work", dir + "/harness",
+                                "--", "--model", "small_cnn", "--epochs", "2", "--checkpoint-every", "9"])
+        XCTAssertEqual(r.status, 0, r.err)
+        let obj = try lastJSONLine(r.out)
         XCTAssertEqual(obj["identical"] as? Bool, true)
         XCTAssertEqual(obj["kills"] as? Int, 4)
     }
