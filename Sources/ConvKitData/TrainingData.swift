@@ -50,7 +50,7 @@ public enum TrainingData {
     public static func load(_ path: String, options: TrainingDataOptions = TrainingDataOptions()) throws -> TrainingDataSource {
         let fm = FileManager.default
         var isDir: ObjCBool = false
-        guard fm.fileExists(atPath: path, isDirectory: &isDir) else { throw ConvKitError.io(path: path, reason: "no such file or folder") }
+        guard fm.fileExists(atPath: path, isDirectory: &isDir) else { throw ConvKitError.io(path: path, reason: "no such file or folder (expected a folder of IDX files or class folders, or a .csv file)") }
         let name = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
         if !isDir.boolValue {
             guard path.lowercased().hasSuffix(".csv") else {

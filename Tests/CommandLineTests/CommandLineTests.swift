@@ -38,7 +38,7 @@ final class CommandLineTests: XCTestCase {
             (["train", "--model", "nosuchnet", "--epochs", "1"], "expected one of lenet5"),
             (["train", "--epochs", "0"], "--epochs must be in 1…10000"),
             (["train", "--augment", "blur"], "mirror, crop"),
-            (["train", "--data", "/nonexistent"], "/nonexistent/train-images-idx3-ubyte"),
+            (["train", "--data", "/nonexistent"], "/nonexistent: no such file or folder"),
             (["bench", "--threads", "0"], "--threads must be between 1 and 256"),
             (["summary", "alexnet", "--input", "3x40x40"], "H and W in 63…4096 for alexnet"),
             (["train", "--model", "alexnet", "--epochs", "1"], "found 1×28×28"),
