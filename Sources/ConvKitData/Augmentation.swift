@@ -41,26 +41,46 @@ public enum Augmentation: Equatable, CustomStringConvertible {
 
     /// Parses a CLI name: mirror, crop[=P], rotate[=DEG], shear[=S], shift[=F], zoom[=Z], elastic[=A:S], color[=A].
     public static func parse(_ text: String) throws -> Augmentation {
-        let parts = text.split(separator: "=", maxSplits: 1).map(String.init)
+        let parts = text.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
         let name = parts[0].lowercased()
-        let args = parts.count > 1 ? try parts[1].split(separator: ":").map { s -> Float in
-            guard let v = Float(s), v.isFinite, v >= 0 else {
-                throw ConvKitError.invalidArgument(name: "augmentation \(name)", expected: "a non-negative number", found: String(s))
+        /// Each augmentation's parameters: name, allowed range (a degenerate value is an error, not a no-op), default.
+        let known: [String: [(String, ClosedRange<Float>, Float)]] = [
+            "mirror": [], "flip": [],
+            "crop": [("padding in pixels", 1...64, 2)],
+            "rotate": [("degrees", 0.01...180, 10)], "rotation": [("degrees", 0.01...180, 10)],
+            "shear": [("shear factor", 0.001...2, 0.15)],
+            "shift": [("fraction of the size", 0.001...1, 0.1)], "translate": [("fraction of the size", 0.001...1, 0.1)],
+            "zoom": [("fraction", 0.001...0.9, 0.1)], "scale": [("fraction", 0.001...0.9, 0.1)],
+            "elastic": [("alpha in pixels", 0.01...100, 8), ("sigma in pixels", 0.1...50, 3)],
+            "color": [("shift in 0…255 units", 0.01...255, 20)], "colour": [("shift in 0…255 units", 0.01...255, 20)],
+        ]
+        guard let spec = known[name] else {
+            throw ConvKitError.invalidArgument(name: "--augment", expected: "mirror, crop, rotate, shear, shift, zoom, elastic, color or none", found: "\"\(text)\"")
+        }
+        let given = parts.count > 1 ? parts[1].split(separator: ":", omittingEmptySubsequences: false).map(String.init) : []
+        guard given.count <= spec.count else {
+            throw ConvKitError.invalidArgument(name: "--augment \(text)", expected: spec.isEmpty ? "\(name) without a value" : "at most \(spec.count) value(s): \(spec.map(\.0).joined(separator: ":"))", found: "\(given.count)")
+        }
+        var args = [Float]()
+        for (i, (what, range, fallback)) in spec.enumerated() {
+            guard i < given.count else { args.append(fallback); continue }
+            guard let v = Float(given[i]), v.isFinite, range.contains(v) else {
+                throw ConvKitError.invalidArgument(name: "--augment \(name) \(what)", expected: "a number in \(range.lowerBound)…\(range.upperBound)", found: "\"\(given[i])\"")
             }
-            return v
-        } : []
-        func arg(_ i: Int, _ d: Float) -> Float { i < args.count ? args[i] : d }
+            if name == "crop", v.rounded() != v {
+                throw ConvKitError.invalidArgument(name: "--augment crop padding", expected: "a whole number of pixels", found: given[i])
+            }
+            args.append(v)
+        }
         switch name {
         case "mirror", "flip": return .mirror
-        case "crop": return .randomCrop(padding: Int(arg(0, 2)))
-        case "rotate", "rotation": return .rotation(degrees: arg(0, 10))
-        case "shear": return .shear(arg(0, 0.15))
-        case "shift", "translate": return .shift(arg(0, 0.1))
-        case "zoom", "scale": return .zoom(arg(0, 0.1))
-        case "elastic": return .elastic(alpha: arg(0, 8), sigma: arg(1, 3))
-        case "color", "colour": return .colorShift(arg(0, 20))
-        default:
-            throw ConvKitError.invalidArgument(name: "augmentation", expected: "mirror, crop, rotate, shear, shift, zoom, elastic, color or none", found: "\"\(text)\"")
+        case "crop": return .randomCrop(padding: Int(args[0]))
+        case "rotate", "rotation": return .rotation(degrees: args[0])
+        case "shear": return .shear(args[0])
+        case "shift", "translate": return .shift(args[0])
+        case "zoom", "scale": return .zoom(args[0])
+        case "elastic": return .elastic(alpha: args[0], sigma: args[1])
+        default: return .colorShift(args[0])
         }
     }
 

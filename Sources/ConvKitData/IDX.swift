@@ -35,9 +35,8 @@ public enum IDX {
         guard dims >= 1 && dims <= 8 else { throw ConvKitError.corruptFile(path: path, offset: 3, expected: "1 to 8 dimensions", found: "\(dims)") }
         var shape = [Int]()
         for i in 0..<dims { shape.append(try r.u32be("extent \(i)")) }
-        let count = shape.reduce(1) { $0.multipliedReportingOverflow(by: $1).partialValue }
-        guard count >= 0, count <= r.remaining / size else {
-            throw ConvKitError.corruptFile(path: path, offset: r.offset, expected: "\(count) elements of \(size) bytes for shape \(shape)",
+        guard let count = Extents.product(shape), count <= r.remaining / size else {
+            throw ConvKitError.corruptFile(path: path, offset: r.offset, expected: "\(shape.map(String.init).joined(separator: "×")) elements of \(size) bytes",
                                            found: "\(r.remaining) bytes (file truncated?)")
         }
         let data = try r.take(count * size, "elements")

@@ -29,7 +29,7 @@ public enum Netpbm {
         let kind = Int(b[1] - 48)
         pos = 2
         let w = try number("width"), h = try number("height")
-        guard w > 0, h > 0, w * h <= 1 << 28 else { throw fail("a positive size", "\(w)×\(h)") }
+        try ImageLimits.check(width: w, height: h, path: path)   // w, h < 2^24 each: the product cannot overflow
         let maxv = kind == 1 || kind == 4 ? 1 : try number("maximum value")
         guard maxv > 0, maxv < 65_536 else { throw fail("a maximum value 1…65535", "\(maxv)") }
         let channels = kind == 3 || kind == 6 ? 3 : 1

@@ -107,7 +107,7 @@ public enum TrainingData {
             let files = (try? fm.contentsOfDirectory(atPath: dir + "/" + cls))?.filter { !$0.hasPrefix(".") && ImageFile.isImage($0) }.sorted() ?? []
             for f in files { raw.append((try ImageFile.load(dir + "/" + cls + "/" + f), k)) }
         }
-        guard let first = raw.first else { throw ConvKitError.io(path: dir, reason: "no PNG, JPEG or Netpbm images in the class folders") }
+        guard let first = raw.first else { throw ConvKitError.io(path: dir, reason: "expected PNG, JPEG or Netpbm images in the class folders, found none") }
         let size = options.imageSize ?? [first.0.shape[1], first.0.shape[2]]
         guard size.count == 2, size.allSatisfy({ (1...4096).contains($0) }) else {
             throw ConvKitError.invalidArgument(name: "--image-size", expected: "H,W each in 1…4096", found: "\(size)")
@@ -147,8 +147,8 @@ public enum TrainingData {
         guard let row = lines.first else { throw ConvKitError.corruptFile(path: path, offset: nil, expected: "rows after the header", found: "none") }
         let n = row.split(separator: ",", omittingEmptySubsequences: false).count - 1
         let shape = try options.csvShape ?? inferShape(n, path: path)
-        guard shape.count == 3, shape.allSatisfy({ $0 > 0 }), shape.reduce(1, *) == n else {
-            throw ConvKitError.invalidArgument(name: "--image-shape for \(path)", expected: "C,H,W with C·H·W = \(n) (the pixels per row)", found: "\(shape)")
+        guard shape.count == 3, shape.allSatisfy({ $0 > 0 }), Extents.product(shape) == n else {
+            throw ConvKitError.invalidArgument(name: "--image-shape for \(path)", expected: "C,H,W with C·H·W = \(n) (the pixels per row)", found: shape.map(String.init).joined(separator: ","))
         }
         var values = [Float](), labelText = [String]()
         values.reserveCapacity(lines.count * n)

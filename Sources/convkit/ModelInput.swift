@@ -33,8 +33,20 @@ struct ModelInput {
         guard let m = meta["model"], let c = meta["classes"] else {
             throw ConvKitError.corruptFile(path: path, offset: nil, expected: "metadata \"model\" and \"classes\" (a checkpoint written by convkit train)", found: "\(meta.keys.sorted())")
         }
-        self.init(model: m, shape: try floats("input_shape").map { Int($0) }, mean: try floats("input_mean"), std: try floats("input_std"),
-                  classes: c.split(separator: ",", omittingEmptySubsequences: false).map(String.init))
+        func bad(_ key: String, _ expected: String) -> ConvKitError {
+            ConvKitError.corruptFile(path: path, offset: nil, expected: "metadata \"\(key)\": \(expected)", found: meta[key] ?? "none")
+        }
+        let shape = try floats("input_shape").map { Extents.exactInt(Double($0)) ?? -1 }
+        guard shape.count == 3, (1...4096).contains(shape[0]), (1...8192).contains(shape[1]), (1...8192).contains(shape[2]) else {
+            throw bad("input_shape", "C,H,W (C in 1…4096, H and W in 1…8192)")
+        }
+        let mean = try floats("input_mean"), std = try floats("input_std")
+        guard [1, shape[0]].contains(mean.count), mean.allSatisfy(\.isFinite) else { throw bad("input_mean", shape[0] == 1 ? "one finite number" : "1 or \(shape[0]) finite numbers") }
+        guard [1, shape[0]].contains(std.count), std.allSatisfy({ $0.isFinite && $0 > 0 }) else { throw bad("input_std", shape[0] == 1 ? "one positive number" : "1 or \(shape[0]) positive numbers") }
+        let classes = c.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+        guard !classes.contains(where: \.isEmpty), classes.count <= 1_000_000 else { throw bad("classes", "comma-separated class names, none empty") }
+        guard ModelZoo.names.contains(m.lowercased()) else { throw bad("model", "one of the zoo's models (\(ModelZoo.names.joined(separator: ", ")))") }
+        self.init(model: m, shape: shape, mean: mean, std: std, classes: classes)
     }
 
     /// Raw image [C, H, W] in 0…255 → model input (channels matched, resized, scaled, standardized).

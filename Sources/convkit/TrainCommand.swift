@@ -73,6 +73,7 @@ struct TrainCommand: ParsableCommand {
         if let patience, !(1...10_000).contains(patience) { throw ValidationError("--patience must be in 1…10000, found \(patience)") }
         guard (0...100_000_000).contains(checkpointEvery) else { throw ValidationError("--checkpoint-every must be in 0…100000000, found \(checkpointEvery)") }
         if let scale { guard scale.isFinite && scale > 0 else { throw ValidationError("--scale must be a positive number, found \(scale)") } }
+        if let margin { guard margin.isFinite && margin > 0 && margin <= 10 else { throw ValidationError("--margin must be in (0, 10], found \(margin)") } }
         if resume != nil, task != .classify { throw ValidationError("--resume continues a classify run; found --task \(task.rawValue)") }
     }
 

@@ -83,7 +83,7 @@ final class DetectionCommandLineTests: XCTestCase {
             let r = try runConvkit(args)
             XCTAssertNotEqual(r.status, 0, "\(args)")
             XCTAssertTrue(r.err.contains(message), "\(args): \(r.err)")
-            XCTAssertFalse(r.err.contains("Fatal error") || r.err.contains("crashed"), "\(args) crashed: \(r.err)")
+            XCTAssertNil(crashMarker(in: r.err), "\(args) crashed: \(r.err)"); XCTAssertFalse(r.signaled, "\(args)")
         }
     }
 }

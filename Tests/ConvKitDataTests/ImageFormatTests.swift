@@ -102,7 +102,7 @@ final class IDXTests: XCTestCase {
     func testTruncatedAndCorruptIDX() throws {
         let bytes = IDX.encodeUInt8(Array(repeating: 9, count: 100), shape: [4, 5, 5])
         XCTAssertThrowsError(try IDX.decode(Array(bytes.prefix(50)), path: "t.idx")) { e in
-            XCTAssertEqual("\(e)", "t.idx at byte 16: expected 100 elements of 1 bytes for shape [4, 5, 5], found 34 bytes (file truncated?)")
+            XCTAssertEqual("\(e)", "t.idx at byte 16: expected 4×5×5 elements of 1 bytes, found 34 bytes (file truncated?)")
         }
         XCTAssertThrowsError(try IDX.decode([1, 2, 8, 3], path: "m.idx")) { e in XCTAssertTrue("\(e)".contains("IDX magic"), "\(e)") }
         XCTAssertThrowsError(try IDX.decode([0, 0, 7, 1, 0, 0, 0, 1, 0], path: "ty.idx")) { e in XCTAssertTrue("\(e)".contains("element type"), "\(e)") }

@@ -41,6 +41,11 @@ public struct BenchShapes: Codable, Equatable {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw ConvKitError.io(path: path, reason: "cannot read file")
         }
+        return try decode(data, path: path)
+    }
+
+    /// Parses and validates the JSON of a shapes file; `path` names it in errors.
+    public static func decode(_ data: Data, path: String) throws -> BenchShapes {
         let s: BenchShapes
         do { s = try JSONDecoder().decode(BenchShapes.self, from: data) } catch let DecodingError.keyNotFound(key, ctx) {
             throw ConvKitError.corruptFile(path: path, offset: nil, expected: "key \"\(key.stringValue)\"",
@@ -48,6 +53,9 @@ public struct BenchShapes: Codable, Equatable {
         } catch let DecodingError.typeMismatch(type, ctx) {
             throw ConvKitError.corruptFile(path: path, offset: nil, expected: "\(type)",
                                            found: "something else at \(ctx.codingPath.map(\.stringValue).joined(separator: "."))")
+        } catch let DecodingError.dataCorrupted(ctx) where !ctx.codingPath.isEmpty {
+            throw ConvKitError.corruptFile(path: path, offset: nil, expected: "a whole number at \(ctx.codingPath.map(\.stringValue).joined(separator: "."))",
+                                           found: "another value")
         } catch {
             throw ConvKitError.corruptFile(path: path, offset: nil, expected: "a JSON object with gemm/conv2d/maxpool2d lists",
                                            found: "\(error)")
@@ -119,6 +127,10 @@ public struct BenchShapes: Codable, Equatable {
         }
         for p in maxpool2d ?? [] {
             for (v, n) in [(p.n, "n"), (p.c, "c"), (p.h, "h"), (p.w, "w"), (p.k, "k"), (p.stride, "stride")] { try positive(v, "maxpool.\(n)") }
+            guard p.k <= p.h, p.k <= p.w else {
+                throw ConvKitError.invalidArgument(name: "maxpool geometry in \(path)", expected: "a window k no larger than the map", found: "k \(p.k) on \(p.h)×\(p.w)")
+            }
+            try fits([p.n, p.c, p.h, p.w], "maxpool input")
         }
     }
 

@@ -116,7 +116,7 @@ public enum NumPy {
             }
             dims.append(v)
         }
-        guard dims.reduce(1, { $0.multipliedReportingOverflow(by: $1).partialValue }) < 1 << 34 else {
+        guard let count = Extents.product(dims), count < 1 << 34 else {
             throw ConvKitError.corruptFile(path: path, offset: offset, expected: "a shape under 2^34 elements", found: s)
         }
         return dims

@@ -53,15 +53,19 @@ public enum Safetensors {
                 continue
             }
             guard let info = value as? [String: Any], let dtype = info["dtype"] as? String,
-                  let shape = (info["shape"] as? [Any])?.compactMap({ ($0 as? NSNumber)?.intValue }),
-                  let offs = (info["data_offsets"] as? [Any])?.compactMap({ ($0 as? NSNumber)?.intValue }), offs.count == 2 else {
+                  let rawShape = info["shape"] as? [Any], let rawOffsets = info["data_offsets"] as? [Any], rawOffsets.count == 2,
+                  case let shape = rawShape.compactMap({ ($0 as? NSNumber).flatMap { Extents.exactInt($0.doubleValue) } }), shape.count == rawShape.count,
+                  case let offs = rawOffsets.compactMap({ ($0 as? NSNumber).flatMap { Extents.exactInt($0.doubleValue) } }), offs.count == 2 else {
                 throw ConvKitError.corruptFile(path: path, offset: 8, expected: "dtype, shape and data_offsets for \(name)", found: "\(value)")
             }
             guard let size = elementSize[dtype] else {
                 throw ConvKitError.corruptFile(path: path, offset: 8, expected: "a numeric dtype for \(name)", found: dtype)
             }
-            let count = shape.reduce(1, *)
-            guard shape.allSatisfy({ $0 >= 0 }), offs[0] >= 0, offs[1] <= dataLength, offs[1] - offs[0] == count * size else {
+            guard let count = Extents.product(shape), let byteCount = Extents.bytes(shape, bytesPerElement: size, limit: dataLength) else {
+                throw ConvKitError.corruptFile(path: path, offset: 8, expected: "\(name): a shape whose \(dtype) data fits in the \(dataLength)-byte data buffer",
+                                               found: "shape \(shape)")
+            }
+            guard offs[0] >= 0, offs[1] <= dataLength, offs[1] - offs[0] == byteCount else {
                 throw ConvKitError.corruptFile(path: path, offset: dataStart + Swift.max(offs[0], 0),
                                                expected: "\(name): \(count) × \(size) bytes inside the \(dataLength)-byte data buffer",
                                                found: "offsets \(offs) (truncated file?)")

@@ -40,7 +40,11 @@ public final class ONNXModel: Module {
         do { data = try Data(contentsOf: url) } catch {
             throw ONNXError.corruptFile(path: url.path, reason: "cannot be read (\(error.localizedDescription))")
         }
-        try self.init(serialized: data, path: url.path, baseDirectory: url.deletingLastPathComponent(), limits: limits)
+        do {
+            try self.init(serialized: data, path: url.path, baseDirectory: url.deletingLastPathComponent(), limits: limits)
+        } catch ONNXError.invalidModel(let m) {
+            throw ONNXError.invalidModel("\(url.path): \(m)")   // name the file the graph came from
+        }
     }
 
     /// Parses a serialized `ModelProto`.

@@ -36,9 +36,12 @@ public struct COCODataset: Equatable {
 
     /// Reads and validates a COCO instances JSON file: every record's required fields, integer ids, boxes of four
     /// finite numbers with w, h ≥ 0, annotations that name a listed image and category. Errors name the record.
-    public static func load(_ path: String) throws -> COCODataset {
+    public static func load(_ path: String) throws -> COCODataset { try parse(JSON.load(path), path: path) }
+
+    /// Validates parsed JSON as a COCO instances file (as `load`); `path` names it in errors.
+    public static func parse(_ json: JSONValue, path: String) throws -> COCODataset {
         let r = JSONRecords(path: path)
-        let root = try r.root(JSON.load(path))
+        let root = try r.root(json)
         let images = try r.list(root, "images").enumerated().map { i, v -> Image in
             let o = try r.object(v, "images[\(i)]")
             return Image(id: try r.int(o, "id", "images[\(i)]"), fileName: o["file_name"]?.string ?? "",
@@ -85,9 +88,12 @@ public struct COCODetection: Equatable {
     }
 
     /// Reads a COCO results file (a JSON list of detections), each record checked.
-    public static func load(_ path: String) throws -> [COCODetection] {
+    public static func load(_ path: String) throws -> [COCODetection] { try parse(JSON.load(path), path: path) }
+
+    /// Validates parsed JSON as a COCO results list (as `load`).
+    public static func parse(_ json: JSONValue, path: String) throws -> [COCODetection] {
         let r = JSONRecords(path: path)
-        guard let list = try JSON.load(path).array else { throw r.error("the file", "a JSON list of detections", "another JSON value") }
+        guard let list = json.array else { throw r.error("the file", "a JSON list of detections", "another JSON value") }
         return try list.enumerated().map { i, v in
             let at = "detection[\(i)]"
             let o = try r.object(v, at)

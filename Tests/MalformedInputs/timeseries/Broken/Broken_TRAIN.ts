@@ -1,0 +1,6 @@
+@problemName Broken
+@univariate true
+@classLabel true a b
+@data
+1.0,2.0,3.0:a
+1.0,nope,3.0:b
