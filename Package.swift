@@ -38,9 +38,12 @@ let package = Package(
             "ConvKit", "ConvKitData", "ConvKitModels", "ConvKitVision", "ConvKitInterop",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
+        // Fuzz targets for every parser: a corpus replayer in a normal build, libFuzzer-driven when built by
+        // Scripts/fuzz.sh (-sanitize=fuzzer, -DCONVKIT_LIBFUZZER).
+        .executableTarget(name: "convkit-fuzz", dependencies: ["ConvKit", "ConvKitData", "ConvKitVision", "ConvKitInterop"]),
         .testTarget(name: "ConvKitTests", dependencies: ["ConvKit"], exclude: ["Golden"]),
         .testTarget(name: "ConvKitDataTests", dependencies: ["ConvKitData"], exclude: ["Fixtures"]),
-        .testTarget(name: "CommandLineTests", dependencies: ["convkit", "ConvKitData"]),
+        .testTarget(name: "CommandLineTests", dependencies: ["convkit", "convkit-fuzz", "ConvKitData"]),
         .testTarget(name: "ConvKitModelsTests", dependencies: ["ConvKitModels"]),
         .testTarget(name: "ConvKitInteropTests", dependencies: ["ConvKitInterop", "ConvKitModels"], exclude: ["Golden"]),
         .testTarget(name: "ConvKitVisionTests", dependencies: ["ConvKitVision"], exclude: ["Golden"]),
