@@ -17,6 +17,8 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         // ONNX models are protobuf; the Swift generated from onnx.proto is committed (no protoc at build time).
         .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
+        // Property-based tests (Swift Testing) of shape and geometry rules; tests only.
+        .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
     ],
     targets: [
         // Hot loops only: GEMM micro-kernels, conv packing, pooling, depthwise. ISA chosen at run time.
@@ -41,11 +43,11 @@ let package = Package(
         // Fuzz targets for every parser: a corpus replayer in a normal build, libFuzzer-driven when built by
         // Scripts/fuzz.sh (-sanitize=fuzzer, -DCONVKIT_LIBFUZZER).
         .executableTarget(name: "convkit-fuzz", dependencies: ["ConvKit", "ConvKitData", "ConvKitVision", "ConvKitInterop"]),
-        .testTarget(name: "ConvKitTests", dependencies: ["ConvKit"], exclude: ["Golden"]),
+        .testTarget(name: "ConvKitTests", dependencies: ["ConvKit", .product(name: "PropertyBased", package: "swift-property-based")], exclude: ["Golden"]),
         .testTarget(name: "ConvKitDataTests", dependencies: ["ConvKitData"], exclude: ["Fixtures"]),
         .testTarget(name: "CommandLineTests", dependencies: ["convkit", "convkit-fuzz", "ConvKitData"]),
         .testTarget(name: "ConvKitModelsTests", dependencies: ["ConvKitModels"]),
         .testTarget(name: "ConvKitInteropTests", dependencies: ["ConvKitInterop", "ConvKitModels"], exclude: ["Golden"]),
-        .testTarget(name: "ConvKitVisionTests", dependencies: ["ConvKitVision"], exclude: ["Golden"]),
+        .testTarget(name: "ConvKitVisionTests", dependencies: ["ConvKitVision", .product(name: "PropertyBased", package: "swift-property-based")], exclude: ["Golden"]),
     ]
 )

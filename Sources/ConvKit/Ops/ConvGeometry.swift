@@ -30,9 +30,12 @@ public func convOutputSize(_ n: Int, kernel f: Int, stride s: Int = 1, padBefore
                            dilation d: Int = 1, ceilMode: Bool = false) -> Int {
     let span = n + padBefore + padAfter - d * (f - 1) - 1
     if span < 0 { return 0 }
-    var out = (ceilMode ? (span + s - 1) / s : span / s) + 1
-    if ceilMode && (out - 1) * s >= n + padBefore { out -= 1 }
-    return out
+    let floorOut = span / s + 1
+    guard ceilMode else { return floorOut }
+    // The extra window of ceil mode is dropped when it would start in the right padding; the windows of floor
+    // mode are always kept (with asymmetric padding one of them may lie in the right padding).
+    let out = (span + s - 1) / s + 1
+    return out > floorOut && (out - 1) * s >= n + padBefore ? floorOut : out
 }
 
 /// A resolved window geometry over 1, 2 or 3 spatial axes: the numbers every convolution and pooling
