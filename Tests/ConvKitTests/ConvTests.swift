@@ -78,7 +78,7 @@ final class ConvTests: XCTestCase {
     func testForwardMatchesReference() {
         var rng = SeededGenerator(seed: 10)
         defer { ck_force_isa(CK_ISA_AVX512) }
-        for isa in [CK_ISA_GENERIC, CK_ISA_AVX2, CK_ISA_AVX512] {
+        for isa in availableISAs() {
         ck_force_isa(isa)
         for c in Self.cases {
             let x = Tensor.uniform([c.n, c.cin] + c.spatial, low: -1, high: 1, rng: &rng)
@@ -205,7 +205,7 @@ final class WinogradTests: XCTestCase {
     func testMatchesReference() {
         var rng = SeededGenerator(seed: 21)
         defer { ck_force_isa(CK_ISA_AVX512) }
-        for isa in [CK_ISA_GENERIC, CK_ISA_AVX2, CK_ISA_AVX512] {
+        for isa in availableISAs() {
             ck_force_isa(isa)
             // Rows of 12, 10, 13, 7 and 33 tiles: partial and full 16-tile vectors of the input transform.
             for (n, c, m, h, w, pb, pa) in [(2, 16, 24, 27, 23, [1, 1], [1, 1]), (2, 32, 16, 34, 19, [0, 2], [1, 0]), (3, 16, 16, 28, 28, [0, 0], [0, 0]),

@@ -6,8 +6,9 @@ final class GemmTests: XCTestCase {
     /// Every ISA the CPU has, against the naive reference, on ragged sizes and with transposes.
     func testSgemmMatchesReferenceOnAllISAs() {
         var rng = SeededGenerator(seed: 1)
-        let sizes = [(1, 1, 1), (5, 7, 3), (13, 33, 17), (37, 65, 300), (100, 31, 513), (12, 32, 256), (70, 129, 9)]
-        for isa in [CK_ISA_GENERIC, CK_ISA_AVX2, CK_ISA_AVX512] {
+        // Past the column block (N > 4096) and the depth block, with ragged edges.
+        let sizes = [(1, 1, 1), (5, 7, 3), (13, 33, 17), (37, 65, 300), (100, 31, 513), (12, 32, 256), (70, 129, 9), (4, 4097, 9), (3, 8200, 5), (2, 4500, 700), (40, 4500, 30), (17, 9000, 3)]
+        for isa in availableISAs() {
             ck_force_isa(isa)
             for (m, n, k) in sizes {
                 let a = Tensor.uniform([m, k], low: -1, high: 1, rng: &rng)
@@ -29,7 +30,7 @@ final class GemmTests: XCTestCase {
     /// with K below, at and above the 64-wide unroll and row counts that split unevenly across threads.
     func testBatchOneDenseProductMatchesReferenceOnAllISAs() {
         var rng = SeededGenerator(seed: 2)
-        for isa in [CK_ISA_GENERIC, CK_ISA_AVX2, CK_ISA_AVX512] {
+        for isa in availableISAs() {
             ck_force_isa(isa)
             for (n, k) in [(4096, 1), (64, 64), (100, 65), (17, 300), (1, 4097), (1000, 4096), (33, 129)] {
                 let x = Tensor.uniform([1, k], low: -1, high: 1, rng: &rng)
