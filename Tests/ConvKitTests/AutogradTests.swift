@@ -119,6 +119,34 @@ final class AutogradTests: XCTestCase {
         gradCheck([x] + bn.parameters()) { bn(x) }
     }
 
+    /// The ops the layer list above leaves out: ReLU and ReLU6 (inputs kept away from their kinks at 0 and 6),
+    /// global max pooling, dropout (its mask fixed by reseeding), 1-D average pooling, 3-D max pooling and 3-D
+    /// transposed convolution.
+    func testGradientsOfTheRemainingOps() {
+        ConvKitRandom.seed(11)
+        var rng = SeededGenerator(seed: 12)
+        // Values in ±(0.1…7.9) but never within 0.05 of 0 or 6: central differences with eps 1e-2 see no kink.
+        let raw = Tensor.uniform([2, 3, 5, 5], low: 0.1, high: 7.9, rng: &rng).scalars.enumerated().map { i, v -> Float in
+            let u = abs(v - 6) < 0.05 ? v + 0.1 : v
+            return i % 2 == 0 ? u : -u
+        }
+        let x = Variable(Tensor(shape: [2, 3, 5, 5], scalars: raw), requiresGrad: true)
+        gradCheck([x], context: "relu") { x.relu() }
+        gradCheck([x], context: "relu6") { ActivationLayer(.relu6)(x) }
+        gradCheck([x], eps: 1e-3, context: "global max pool") { GlobalMaxPool()(x) }
+        let drop = Dropout(0.3)
+        gradCheck([x], context: "dropout") { drop.reseed(5); return drop(x) }
+        let seq = Variable(.normal([2, 3, 11], rng: &rng), requiresGrad: true)
+        gradCheck([seq], context: "1-D average pool") { AvgPool(kernel: [3], stride: [2], padding: .symmetric(1))(seq) }
+        gradCheck([seq], context: "1-D average pool, ceil, no pad count") {
+            AvgPool(kernel: [2], stride: [2], padding: .symmetric(1), ceilMode: true, countIncludePad: false)(seq)
+        }
+        let vol = Variable(.normal([1, 2, 5, 4, 6], rng: &rng), requiresGrad: true)
+        gradCheck([vol], tol: 1e-2, eps: 1e-3, context: "3-D max pool") { MaxPool(kernel: [2, 3, 2], stride: [2, 1, 2], padding: .symmetric(1))(vol) }
+        let up = ConvTranspose(inputChannels: 2, outputChannels: 3, kernelSize: [2, 3, 2], stride: [2, 1, 2], padding: .symmetric(1), outputPadding: [1, 0, 1])
+        gradCheck([vol] + up.trainableParameters(), context: "3-D transposed convolution") { up(vol) }
+    }
+
     /// A ResNet basic block (residual addition), an Inception-style concatenation block, and a
     /// Siamese pair sharing one encoder.
     func testCompositeBlocks() {
