@@ -80,6 +80,7 @@ static void cl_forward(const ck_conv_geom *g, const float *W, const float *x, in
     float *Ap = ck_workspace(0, (size_t)P * CL_KC);
     float *Bp = ck_workspace(1, (size_t)ldc * CL_KC);
     float *Ct = ck_workspace(4, (size_t)P * ldc);
+    if (!Ap || !Bp || !Ct) return;   // out of memory, recorded by ck_workspace
     for (int pc = 0; pc < K; pc += CL_KC) {
         const int kc = K - pc < CL_KC ? K - pc : CL_KC;
         cl_pack_patches(g, x, pc, kc, panels, Ap);

@@ -98,6 +98,7 @@ static void fwd_avx512_blocked(const ck_conv_geom *g, int M, const float *W, con
     // Weights transposed to [chunk][K][8] (zero past M) and tap offsets, in per-thread scratch.
     float *wt = ck_workspace(4, (size_t)chunks * K * 8);
     ptrdiff_t *off = (ptrdiff_t *)ck_workspace(5, (size_t)K * 2);
+    if (!wt || !off) return;   // out of memory, recorded by ck_workspace
     for (int k = 0; k < K; k++) {
         for (int m = 0; m < chunks * 8; m++) wt[((m / 8) * K + k) * 8 + m % 8] = m < M ? W[(ptrdiff_t)m * K + k] : 0.0f;
         int e = k % g->kw, b = (k / g->kw) % g->kh, a = (k / (g->kw * g->kh)) % g->kd, c = k / kvol;

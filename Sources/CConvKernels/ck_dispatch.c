@@ -1,3 +1,5 @@
+#include <stdatomic.h>
+#include <stdint.h>
 // Run-time choice of the kernel family, and the per-thread scratch buffers.
 #include "ck_internal.h"
 
@@ -46,16 +48,30 @@ void ck_conv_gemm(const ck_conv_geom *g, int M, const float *W, ptrdiff_t ldw, c
 static _Thread_local float *tl_buf[CK_SLOTS];
 static _Thread_local size_t tl_cap[CK_SLOTS];
 
+static _Atomic size_t g_failed_bytes;
+
 float *ck_workspace(int slot, size_t nfloats) {
     if (tl_cap[slot] < nfloats) {
         free(tl_buf[slot]);
-        size_t bytes = (nfloats * sizeof(float) + 63) & ~(size_t)63;
-        tl_buf[slot] = aligned_alloc(64, bytes);
-        if (!tl_buf[slot]) abort();   // out of memory: nothing sensible to return to a kernel
+        tl_buf[slot] = NULL;
+        tl_cap[slot] = 0;
+        size_t bytes = nfloats > (SIZE_MAX - 63) / sizeof(float) ? 0 : (nfloats * sizeof(float) + 63) & ~(size_t)63;
+        float *p = bytes ? aligned_alloc(64, bytes) : NULL;
+        if (!p) {
+            // Out of memory: no abort(). The kernel returns without writing and the failure is recorded for
+            // ck_take_allocation_failure, which the Swift layer turns into an error.
+            atomic_store(&g_failed_bytes, bytes ? bytes : SIZE_MAX);
+            return NULL;
+        }
+        tl_buf[slot] = p;
         tl_cap[slot] = nfloats;
     }
     return tl_buf[slot];
 }
+
+size_t ck_take_allocation_failure(void) { return atomic_exchange(&g_failed_bytes, 0); }
+
+void ck_record_allocation_failure(size_t bytes) { atomic_store(&g_failed_bytes, bytes ? bytes : SIZE_MAX); }
 
 float *ck_scratch(int slot, size_t n) { return ck_workspace(slot, n); }
 

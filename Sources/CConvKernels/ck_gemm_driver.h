@@ -210,6 +210,7 @@ static void CK_FN(gemm_blocked)(int M, int N, int K, float alpha, const float *A
     }
     float *Ap = ck_workspace(0, (size_t)CK_MC * CK_KC);
     float *Bp = ck_workspace(1, (size_t)CK_KC * CK_NC);
+    if (!Ap || !Bp) return;   // out of memory, recorded by ck_workspace
     for (int jc = 0; jc < N; jc += CK_NC) {
         int nc = N - jc < CK_NC ? N - jc : CK_NC;
         for (int pc = 0; pc < K; pc += CK_KC) {

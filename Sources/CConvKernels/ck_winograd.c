@@ -88,6 +88,7 @@ static inline __attribute__((always_inline)) void output_body(const float *Mx, i
                                                                const float *bias, float *out) {
     const ptrdiff_t T = (ptrdiff_t)tH * tW, plane = ck_winograd_plane((ptrdiff_t)M * T);
     float *rows = ck_workspace(4, (size_t)4 * tW);
+    if (!rows) return;   // out of memory, recorded by ck_workspace
     for (int m = m0; m < m1; m++) {
         const float b = bias ? bias[m] : 0.0f;
         for (int ty = 0; ty < tH; ty++) {

@@ -16,6 +16,7 @@ struct ConvKitCommand: ParsableCommand {
         do {
             var command = try parseAsRoot()
             try command.run()
+            try KernelMemory.check()   // a kernel that ran out of scratch memory makes the run fail
         } catch {
             let code = exitCode(for: error)
             if code == .success { exit(withError: error) }

@@ -78,3 +78,19 @@ final class ISAParityTests: XCTestCase {
         return out.compactMapValues { $0 }
     }
 }
+
+/// Out of memory in a kernel's scratch is an error, not abort().
+final class KernelMemoryTests: XCTestCase {
+    func testAFailedScratchAllocationIsReportedNotAborted() throws {
+        XCTAssertNoThrow(try KernelMemory.check())
+        XCTAssertNil(ck_scratch(5, Int.max / 4), "an impossible request returns NULL")
+        XCTAssertThrowsError(try KernelMemory.check()) { e in XCTAssertTrue("\(e)".contains("out of memory"), "\(e)") }
+        XCTAssertNoThrow(try KernelMemory.check(), "the record is cleared once reported")
+        XCTAssertNotNil(ck_scratch(5, 1024), "the slot works again afterwards")
+        // A checkpoint is not written after a failure.
+        ck_record_allocation_failure(4096)
+        let path = NSTemporaryDirectory() + "convkit-oom-\(getpid()).safetensors"
+        XCTAssertThrowsError(try Checkpoint.save(Dense(2, 2), to: path))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: path))
+    }
+}

@@ -125,6 +125,12 @@ void ck_pad_planes(const float *x, int planes, int id, int ih, int iw, int pd0, 
 /// thread. Slots 0 and 1 belong to the GEMM, 4 and 5 to the direct convolution; callers use slots 2 and 3. Valid until the next call with
 /// the same slot on the same thread.
 float *ck_scratch(int slot, size_t n);
+/// Bytes of the last scratch allocation that failed since the previous call (SIZE_MAX when the size itself
+/// overflowed), then 0: a kernel whose scratch could not be allocated returns without writing its output
+/// instead of aborting, and callers turn this into an error.
+size_t ck_take_allocation_failure(void);
+/// Records a failed allocation made outside the C kernels (the Swift layer's own scratch requests).
+void ck_record_allocation_failure(size_t bytes);
 
 /// y[i] = max(x[i], 0) style helpers used in hot paths.
 void ck_relu_forward(const float *x, float *y, size_t n);

@@ -116,7 +116,7 @@ public func convBackward(_ x: Tensor, weight: Tensor, gradOutput gy: Tensor, opt
                         if geo.isPointwise {
                             col = UnsafePointer(xs)
                         } else {
-                            let buf = ck_scratch(2, K * P)!
+                            guard let buf = ck_scratch(2, K * P) else { continue }   // out of memory: recorded, reported by the caller
                             let kvol = geo.kernelVolume
                             let im2col = { (r: Range<Int>) in
                                 var sub = cgeo
@@ -129,7 +129,7 @@ public func convBackward(_ x: Tensor, weight: Tensor, gradOutput gy: Tensor, opt
                         let ldcol = geo.isPointwise ? S : P
                         let dst = dW + g * mg * K
                         if P >= 4 * mg {
-                            let dWT = ck_scratch(3, K * mg)!
+                            guard let dWT = ck_scratch(3, K * mg) else { continue }
                             if threaded {
                                 sgemm(m: K, n: mg, k: P, a: col, rsa: ldcol, csa: 1, b: dy, rsb: 1, csb: P, beta: 0, c: dWT, ldc: mg)
                             } else {
@@ -153,7 +153,7 @@ public func convBackward(_ x: Tensor, weight: Tensor, gradOutput gy: Tensor, opt
                         else { ck_sgemm(Int32(K), Int32(P), Int32(mg), 1, wg, 1, K, dy, P, 1, 0, dxs, S) }
                         continue
                     }
-                    let dcol = ck_scratch(3, K * P)!
+                    guard let dcol = ck_scratch(3, K * P) else { continue }
                     if threaded {
                         sgemm(m: K, n: P, k: mg, a: wg, rsa: 1, csa: K, b: dy, rsb: P, csb: 1, c: dcol, ldc: P)
                         Parallel.forRanges(cg) { r in
@@ -296,8 +296,7 @@ private func weightGradientInCachedChunks(_ geo: ck_conv_geom, K: Int, filters m
                                           into dst: UnsafeMutablePointer<Float>, threaded: Bool) {
     let cg = Int(geo.c)
     let chunk = Swift.min(P, Swift.max(64, (1 << 17) / K / 16 * 16))
-    let buf = ck_scratch(2, K * chunk)!
-    let dWT = ck_scratch(3, K * mg)!
+    guard let buf = ck_scratch(2, K * chunk), let dWT = ck_scratch(3, K * mg) else { return }   // out of memory: recorded
     for p0 in stride(from: 0, to: P, by: chunk) {
         let n = Swift.min(P, p0 + chunk) - p0
         let im2col = { (r: Range<Int>) in

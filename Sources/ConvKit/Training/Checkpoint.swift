@@ -5,6 +5,7 @@ import Foundation
 /// "optimizer.<parameter>.<state>" with the step count in the metadata.
 public enum Checkpoint {
     public static func save(_ module: Module, optimizer: Optimizer? = nil, epoch: Int? = nil, metadata: [String: String] = [:], to path: String) throws {
+        try KernelMemory.check()   // values computed after a failed scratch allocation are not saved
         var tensors = [String: Tensor]()
         for (n, p) in module.namedParameters() { tensors[n] = p.value }
         for (n, b) in module.namedBuffers() { tensors[n] = b.value }
@@ -22,6 +23,7 @@ public enum Checkpoint {
     /// A checkpoint a run can resume from: model, optimizer state and the position in the run (metadata
     /// "training_position", JSON), written atomically.
     public static func save(_ module: Module, optimizer: Optimizer, position: TrainingPosition, metadata: [String: String] = [:], to path: String) throws {
+        try KernelMemory.check()
         var meta = metadata
         let json = try JSONEncoder().encode(position)
         meta["training_position"] = String(decoding: json, as: UTF8.self)
