@@ -55,5 +55,8 @@ let selectedTarget: ([UInt8]) throws -> Void = {
         FileHandle.standardError.write(Data("Error: CONVKIT_FUZZ_TARGET must be one of \(FuzzTargets.all.keys.sorted().joined(separator: ", ")), found \"\(name)\"\n".utf8))
         exit(2)
     }
+    // Headers may declare any size up to the cap; decoding 100-megapixel garbage is slow and says nothing more
+    // about the parser than 1 megapixel does (libjpeg-turbo's own fuzzers cap the size the same way).
+    ImageLimits.maxPixels = 1 << 20
     return t
 }()
