@@ -46,7 +46,9 @@ struct ModelInput {
         let classes = c.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
         guard !classes.contains(where: \.isEmpty), classes.count <= 1_000_000 else { throw bad("classes", "comma-separated class names, none empty") }
         guard ModelZoo.names.contains(m.lowercased()) else { throw bad("model", "one of the zoo's models (\(ModelZoo.names.joined(separator: ", ")))") }
-        self.init(model: m, shape: shape, mean: mean, std: std, classes: classes)
+        // One value stands for every channel (standardize needs one per channel).
+        self.init(model: m, shape: shape, mean: mean.count == 1 ? Array(repeating: mean[0], count: shape[0]) : mean,
+                  std: std.count == 1 ? Array(repeating: std[0], count: shape[0]) : std, classes: classes)
     }
 
     /// Raw image [C, H, W] in 0…255 → model input (channels matched, resized, scaled, standardized).
