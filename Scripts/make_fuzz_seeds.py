@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
-"""Writes Fuzz/seeds/<target>/: the seed corpus of each fuzz target of Sources/convkit-fuzz (valid inputs for
-the fuzzer to mutate from), taken from the repository's own fixtures or generated here.
+"""Writes Fuzz/seeds/<target>/: generated seeds for the fuzz targets of Sources/convkit-fuzz (valid inputs for the
+fuzzer to mutate from). Repository files that serve as seeds too (image fixtures, time series, ONNX node models,
+dlib models) are listed in Fuzz/seed-sources and used in place, not copied here.
 
 Usage: python3 Scripts/make_fuzz_seeds.py      (standard library only; deterministic)
 """
-import glob, gzip, io, json, os, shutil, struct, zipfile, zlib
+import gzip, io, json, os, shutil, struct, zipfile, zlib
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
 OUT = os.path.join(ROOT, "Fuzz", "seeds")
@@ -17,15 +18,6 @@ def seed(target, name, data):
         f.write(data if isinstance(data, bytes) else data.encode())
 
 
-def copy(target, pattern, limit=None, max_bytes=64 << 10):
-    for path in sorted(glob.glob(os.path.join(ROOT, pattern)))[:limit]:
-        with open(path, "rb") as f:
-            seed(target, os.path.basename(path), f.read(max_bytes))
-
-
-copy("png", "Tests/ConvKitDataTests/Fixtures/*.png")
-copy("jpeg", "Tests/ConvKitDataTests/Fixtures/jpeg/*.jpg")
-copy("netpbm", "Data/images/*.p?m", max_bytes=4096)
 seed("netpbm", "ascii.pgm", "P2\n3 2\n15\n0 5 10\n15 3 1\n")
 seed("netpbm", "bits.pbm", b"P4\n9 2\n\xff\x80\x00\x00")
 seed("netpbm", "rgb16.ppm", b"P6\n1 1\n65535\n\x00\x01\x00\x02\x00\x03")
@@ -78,21 +70,15 @@ coco = {"images": [{"id": 1, "file_name": "a.png", "width": 64, "height": 48}], 
         "annotations": [{"id": 1, "image_id": 1, "category_id": 1, "bbox": [4, 5, 20, 10], "area": 200, "iscrowd": 0}]}
 seed("coco", "instances.json", json.dumps(coco))
 seed("coco", "results.json", json.dumps([{"image_id": 1, "category_id": 1, "bbox": [4, 5, 20, 10], "score": 0.9}]))
-copy("shapes", "Benchmarks/*shapes.json")
 seed("shapes", "small.json", json.dumps({"gemm": [{"m": 8, "n": 8, "k": 8}],
                                         "conv2d": [{"name": "c", "n": 1, "cin": 3, "h": 8, "w": 8, "cout": 4, "k": 3, "stride": 1, "pad": 1, "dilation": 1, "groups": 1}],
                                         "conv1d": [{"name": "t", "n": 1, "cin": 2, "l": 16, "cout": 2, "k": 3, "stride": 1, "pad": 2, "dilation": 2, "groups": 2}],
                                         "maxpool2d": [{"n": 1, "c": 2, "h": 8, "w": 8, "k": 2, "stride": 2}], "nms": [{"boxes": 10, "iou": 0.5}]}))
-copy("ts", "Data/timeseries/*/*_TEST.ts", limit=4, max_bytes=16 << 10)
 seed("ts", "multivariate.ts", "@problemName M\n@timeStamps false\n@univariate false\n@dimensions 2\n@equalLength false\n@classLabel true a b\n@data\n1,2,3:4,5,6:a\n1,?,3,4:2,2,2,2:b\n")
 seed("tsv", "ucr.tsv", "1\t0.5\t0.25\t-1\n2\t1\t2\t3\n1\tNaN\t0\t0\n")
 seed("yolo", "labels.txt", "0 0.5 0.5 0.25 0.25\n3 0.1 0.9 0.05 0.1\n\n9 0.5 0.5 1 1\n")
 seed("augment", "default.txt", "rotate=12,shift=0.1,zoom=0.1,shear=0.15")
 seed("augment", "all.txt", "mirror,crop=4,elastic=6:3,color=20,flip,translate=0.2,scale=0.3,rotation=5")
-copy("onnx", "Tests/ConvKitInteropTests/Golden/node/*/model.onnx", limit=40)
-for name in ["dlib_face_recognition_resnet_model_v1", "mmod_human_face_detector"]:
-    copy("dlib", f"Data/models/dlib/{name}.dat", max_bytes=32 << 10)
-copy("dlib-shape", "Data/models/dlib/shape_predictor_5_face_landmarks.dat", max_bytes=32 << 10)
 
 count = sum(len(files) for _, _, files in os.walk(OUT))
 size = sum(os.path.getsize(os.path.join(d, f)) for d, _, files in os.walk(OUT) for f in files)

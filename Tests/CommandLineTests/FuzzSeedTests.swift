@@ -1,26 +1,47 @@
 import Foundation
 import XCTest
 
-/// The fuzz targets (Sources/convkit-fuzz) replayed over their committed seeds and over the malformed-input
-/// corpus, in the normal build: every target has seeds, its seeds are inputs its parser accepts (so that the
-/// fuzzer starts from deep inside the format), and no input crashes it.
+/// The fuzz targets (Sources/convkit-fuzz) replayed over their seeds — Fuzz/seeds and the repository files of
+/// Fuzz/seed-sources — and over the malformed-input corpus, in the normal build: every target has seeds, its
+/// seeds include inputs its parser accepts (so that the fuzzer starts from deep inside the format), and no input
+/// crashes it.
 final class FuzzSeedTests: XCTestCase {
+    /// The seed files of every target, paths relative to the repository.
+    func seeds() throws -> [String: [String]] {
+        let repo = CommandLineRunner.repo.path
+        var out = [String: [String]]()
+        for t in try FileManager.default.contentsOfDirectory(atPath: repo + "/Fuzz/seeds") {
+            out[t, default: []] += try FileManager.default.contentsOfDirectory(atPath: repo + "/Fuzz/seeds/" + t).map { "Fuzz/seeds/\(t)/\($0)" }
+        }
+        let listing = try String(contentsOfFile: repo + "/Fuzz/seed-sources", encoding: .utf8)
+        for line in listing.split(separator: "\n") where !line.hasPrefix("#") {
+            let parts = line.split(separator: " ", omittingEmptySubsequences: true).map(String.init)
+            guard parts.count == 2 else { continue }
+            var g = glob_t()
+            defer { globfree(&g) }
+            guard glob(repo + "/" + parts[1], 0, nil, &g) == 0 else { XCTFail("Fuzz/seed-sources: \(parts[1]) matches nothing"); continue }
+            let files = (0..<Int(g.gl_pathc)).compactMap { g.gl_pathv[$0].map { String(String(cString: $0).dropFirst(repo.count + 1)) } }
+            out[parts[0], default: []] += files
+        }
+        return out
+    }
+
     func testEveryTargetHasSeedsItAcceptsAndNoSeedCrashesIt() throws {
         let list = try runBuiltExecutable("convkit-fuzz", ["--list"])
         XCTAssertEqual(list.status, 0, list.err)
         let targets = list.out.split(separator: "\n").map(String.init)
         XCTAssertGreaterThanOrEqual(targets.count, 18)
-        let seedDirs = try FileManager.default.contentsOfDirectory(atPath: CommandLineRunner.repo.appendingPathComponent("Fuzz/seeds").path).sorted()
-        XCTAssertEqual(seedDirs, targets.sorted(), "Scripts/make_fuzz_seeds.py writes one folder per target")
-        // Truncated prefixes of real dlib models: the parser rejects them, the fuzzer grows them.
-        let prefixesOnly: Set = ["dlib", "dlib-shape"]
+        let seeds = try seeds()
+        XCTAssertEqual(Set(seeds.keys), Set(targets), "every target has seeds (Fuzz/seeds or Fuzz/seed-sources), and only targets do")
         for t in targets {
-            let r = try runBuiltExecutable("convkit-fuzz", [t, "Fuzz/seeds/" + t])
+            let files = seeds[t] ?? []
+            let r = try runBuiltExecutable("convkit-fuzz", [t] + files)
             XCTAssertEqual(r.status, 0, "\(t): \(r.err)")
             XCTAssertFalse(r.signaled, t)
             XCTAssertNil(crashMarker(in: r.err), "\(t): \(r.err)")
+            XCTAssertTrue(r.out.contains("\(files.count) inputs"), "\(t): \(r.out)")
             let accepted = Int(r.out.split(separator: ",").dropFirst().first?.split(separator: " ").first ?? "") ?? -1
-            if prefixesOnly.contains(t) { XCTAssertEqual(accepted, 0, "\(t): \(r.out)") } else { XCTAssertGreaterThan(accepted, 0, "\(t): \(r.out)") }
+            XCTAssertGreaterThan(accepted, 0, "\(t): \(r.out)")
         }
     }
 
