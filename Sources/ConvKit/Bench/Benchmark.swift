@@ -72,9 +72,7 @@ public struct BenchShapes: Codable, Equatable {
         }
         /// A tensor of `dims` must have at most 2³⁰ floats (4 GiB); the product is checked for overflow first.
         func fits(_ dims: [Int], _ what: String) throws {
-            var count = 1, overflow = false
-            for v in dims { (count, overflow) = count.multipliedReportingOverflow(by: v); if overflow { break } }
-            guard !overflow, count <= 1 << 30 else {
+            guard let count = Extents.product(dims), count <= 1 << 30 else {
                 throw ConvKitError.invalidArgument(name: "\(what) in \(path)", expected: "at most 2^30 elements (4 GiB)",
                                                    found: dims.map(String.init).joined(separator: "×"))
             }

@@ -1,3 +1,4 @@
+import ConvKit
 /// Errors from reading or running an ONNX model. Each names the node (or file offset) and says what was
 /// expected and what was found.
 public enum ONNXError: Error, CustomStringConvertible, Equatable {
@@ -39,13 +40,7 @@ public struct ONNXLimits: Sendable {
 
     /// The product of `dims` when every extent is non-negative and the product fits; nil otherwise.
     func elementCount(_ dims: [Int]) -> Int? {
-        var n = 1
-        for d in dims {
-            guard d >= 0 else { return nil }
-            let (p, o) = n.multipliedReportingOverflow(by: d)
-            guard !o, p <= maxElements else { return nil }
-            n = p
-        }
+        guard let n = Extents.product(dims), n <= maxElements else { return nil }
         return n
     }
 }
