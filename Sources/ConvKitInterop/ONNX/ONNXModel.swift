@@ -48,8 +48,12 @@ public final class ONNXModel: Module {
     }
 
     /// Parses a serialized `ModelProto`.
-    public init(serialized data: Data, path: String = "model", baseDirectory: URL? = nil, limits: ONNXLimits = .default) throws {
-        let proto = try Onnx_ModelProto.parse(data, path: path)
+    public convenience init(serialized data: Data, path: String = "model", baseDirectory: URL? = nil, limits: ONNXLimits = .default) throws {
+        try self.init(proto: try Onnx_ModelProto.parse(data, path: path), baseDirectory: baseDirectory, limits: limits)
+    }
+
+    /// Imports a decoded `ModelProto` (also what the TFLite importer builds).
+    init(proto: Onnx_ModelProto, baseDirectory: URL?, limits: ONNXLimits) throws {
         let loaded = try ONNXGraphLoader(limits: limits, baseDirectory: baseDirectory).load(proto)
         inputs = loaded.inputs; outputs = loaded.outputs; opset = loaded.opset
         producer = loaded.producer; irVersion = loaded.irVersion; self.limits = limits
