@@ -47,7 +47,7 @@ let package = Package(
         .testTarget(name: "ConvKitDataTests", dependencies: ["ConvKitData"], exclude: ["Fixtures"]),
         .testTarget(name: "CommandLineTests", dependencies: ["convkit", "convkit-fuzz", "ConvKitData"]),
         .testTarget(name: "ConvKitModelsTests", dependencies: ["ConvKitModels"]),
-        .testTarget(name: "ConvKitInteropTests", dependencies: ["ConvKitInterop", "ConvKitModels"], exclude: ["Golden"]),
+        .testTarget(name: "ConvKitInteropTests", dependencies: ["ConvKitInterop", "ConvKitModels", "ConvKitVision"], exclude: ["Golden"]),
         .testTarget(name: "ConvKitVisionTests", dependencies: ["ConvKitVision", .product(name: "PropertyBased", package: "swift-property-based")], exclude: ["Golden"]),
     ]
 )

@@ -2,6 +2,8 @@ import Foundation
 import XCTest
 import ConvKit
 @testable import ConvKitInterop
+import ConvKitData
+import ConvKitVision
 
 /// The TFLite importer against TensorFlow Lite's reference interpreter: one small model per operator variant and
 /// the two MediaPipe face models (goldens from `Golden/tflite/make_tflite_golden.py`).
@@ -83,5 +85,46 @@ final class TFLiteImportTests: XCTestCase {
             let scale = max(1, expected.scalars.map(abs).max() ?? 1)
             XCTAssertLessThan(Self.maxError(got, expected), 1e-4 * scale, name)
         }
+    }
+}
+
+/// The whole BlazeFace → face mesh pipeline on the bundled photos, checked against MTCNN's independent landmarks.
+final class MediaPipeFacePipelineTests: XCTestCase {
+    func models() throws -> (BlazeFace, FaceMesh) {
+        let dir = TFLiteImportTests.repository.appendingPathComponent("Data/models/mediapipe")
+        let detector = try TFLiteModel(contentsOf: dir.appendingPathComponent("face_detection_short_range.tflite"))
+        let mesh = try TFLiteModel(contentsOf: dir.appendingPathComponent("face_landmark.tflite"))
+        let blaze = BlazeFace { x in let o = try detector.predict(x); return (o[0], o[1]) }
+        let faceMesh = FaceMesh { x in let o = try mesh.predict(x); return (o[0], o[1]) }
+        return (blaze, faceMesh)
+    }
+
+    func testOneFaceWithItsKeypointsAndMeshInEachPortrait() throws {
+        let (blaze, faceMesh) = try models()
+        let mtcnn = try MTCNN.bundled()
+        for name in ["astronaut.png", "grace_hopper.jpg"] {
+            let image = try ImageFile.load(TFLiteImportTests.repository.appendingPathComponent("Data/images/" + name).path)
+            let faces = try blaze.detect(image)
+            XCTAssertEqual(faces.count, 1, name)
+            guard let f = faces.first, let reference = try mtcnn.detect(image).first else { continue }
+            XCTAssertGreaterThan(f.score, 0.75, name)
+            XCTAssertGreaterThan(BoxOverlap.iou(f.box, reference.box), 0.5, "\(name): \(f.box) vs MTCNN \(reference.box)")
+            let width = f.box[2] - f.box[0]
+            func distance(_ p: [Float], _ q: [Float]) -> Float { ((p[0] - q[0]) * (p[0] - q[0]) + (p[1] - q[1]) * (p[1] - q[1])).squareRoot() }
+            // BlazeFace keypoints 0, 1, 2: right eye, left eye, nose tip; MTCNN: left-of-image eye, right-of-image eye, nose
+            for (k, m) in [(0, 0), (1, 1), (2, 2)] {
+                XCTAssertLessThan(distance(f.landmarks[k], reference.landmarks[m]), 0.12 * width, "\(name) keypoint \(k)")
+            }
+            let (points, score) = try faceMesh.landmarks(in: image, face: f)
+            XCTAssertEqual(points.count, 468)
+            XCTAssertGreaterThan(score, 0.9, name)
+            XCTAssertLessThan(distance(points[1], f.landmarks[2]), 0.1 * width, "\(name): the mesh's nose tip")
+            let rightEye = [(points[33][0] + points[133][0]) / 2, (points[33][1] + points[133][1]) / 2]
+            let leftEye = [(points[362][0] + points[263][0]) / 2, (points[362][1] + points[263][1]) / 2]
+            XCTAssertLessThan(distance(rightEye, reference.landmarks[0]), 0.1 * width, "\(name): the mesh's right eye")
+            XCTAssertLessThan(distance(leftEye, reference.landmarks[1]), 0.1 * width, "\(name): the mesh's left eye")
+        }
+        let cat = try ImageFile.load(TFLiteImportTests.repository.appendingPathComponent("Data/images/chelsea.png").path)
+        XCTAssertEqual(try blaze.detect(cat).count, 0, "a cat is not a face")
     }
 }
