@@ -29,6 +29,7 @@ enum FuzzTargets {
             for spec in String(decoding: bytes, as: UTF8.self).split(separator: ",") { _ = try Augmentation.parse(String(spec)) }
         },
         "onnx": { _ = try ONNXModel(serialized: Data($0), path: "fuzz.onnx") },
+        "tflite": { _ = try TFLiteModel(serialized: Data($0), path: "fuzz.tflite", limits: ONNXLimits(maxElements: 1 << 24)) },
         "dlib": { _ = try DlibNetworkFile.parse($0, path: "fuzz.dat") },
         "dlib-shape": { _ = try DlibShapePredictor(bytes: $0, path: "fuzz.dat") },
     ]

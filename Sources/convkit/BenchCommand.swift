@@ -16,8 +16,9 @@ struct BenchCommand: ParsableCommand {
     @Flag(help: .hidden) var forwardOnly = false
     @Option(help: "Time a model of the zoo instead of the kernels (inference, and with --train a training step).") var model: String?
     @Option(help: "Time an ONNX model file instead (inference on random inputs of its declared shapes).") var onnx: String?
-    @Option(help: "Batch size for --model and --onnx (1…4096).") var batch = 1
-    @Flag(help: "With --onnx: also report the time per operator type.") var profile = false
+    @Option(help: "Time a TFLite model file instead (imported onto ConvKit's operators; random inputs of its declared shapes).") var tflite: String?
+    @Option(help: "Batch size for --model, --onnx and --tflite (1…4096).") var batch = 1
+    @Flag(help: "With --onnx or --tflite: also report the time per operator type.") var profile = false
     @Flag(help: "With --model: also time a training step (forward, backward, SGD update).") var train = false
     @Option(help: "Seconds to spend timing each case (0.05…60).") var seconds: Double = 0.6
     @Option(help: "Time a pipeline instead: sliding-windows (crop-by-crop against the convolutional implementation), unet-step (a U-Net training step), style-step (a style-transfer evaluation through VGG-16 features), decode (one image file, --image), mtcnn (a full face detection on --image), mmod (dlib's CNN face detector on --image), face-embedding (dlib's ResNet per 150×150 chip, --batch chips at once, and the whole recognition of --image).") var pipeline: String?
@@ -75,8 +76,8 @@ struct BenchCommand: ParsableCommand {
                          r.windows, r.image, r.image, r.crops_ms, r.convolutional_ms, r.speedup))
             return
         }
-        if let onnx {
-            let r = try ONNXBenchmark.run(path: onnx, batch: batch, seconds: seconds, profile: profile)
+        if let path = onnx ?? tflite {
+            let r = try ONNXBenchmark.run(path: path, batch: batch, seconds: seconds, profile: profile, tflite: tflite != nil)
             print(json ? r.jsonString() : r.line)
             return
         }

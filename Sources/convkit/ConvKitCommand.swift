@@ -7,7 +7,7 @@ struct ConvKitCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "convkit",
         abstract: "ConvKit: build, train, analyse and run convolutional neural networks.",
-        subcommands: [TrainCommand.self, EvaluateCommand.self, DetectCommand.self, SegmentCommand.self, EdgesCommand.self, StyleCommand.self, FacesCommand.self, ImageCommand.self, VisualizeCommand.self, DetectEvalCommand.self, AnchorsCommand.self, ProposalsCommand.self, MakeDatasetCommand.self, PredictCommand.self, ModelsCommand.self, SummaryCommand.self, BenchCommand.self, VolumeCommand.self, ONNXCommand.self])
+        subcommands: [TrainCommand.self, EvaluateCommand.self, DetectCommand.self, SegmentCommand.self, EdgesCommand.self, StyleCommand.self, FacesCommand.self, ImageCommand.self, VisualizeCommand.self, DetectEvalCommand.self, AnchorsCommand.self, ProposalsCommand.self, MakeDatasetCommand.self, PredictCommand.self, ModelsCommand.self, SummaryCommand.self, BenchCommand.self, VolumeCommand.self, ONNXCommand.self, TFLiteCommand.self])
 
     /// Parses and runs the subcommand. Errors — from ArgumentParser's validation or thrown while running — end
     /// in one line on stderr ("Error: …", newlines folded, a pointer to --help for usage mistakes) and a non-zero

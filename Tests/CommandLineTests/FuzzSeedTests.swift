@@ -30,7 +30,7 @@ final class FuzzSeedTests: XCTestCase {
         let list = try runBuiltExecutable("convkit-fuzz", ["--list"])
         XCTAssertEqual(list.status, 0, list.err)
         let targets = list.out.split(separator: "\n").map(String.init)
-        XCTAssertGreaterThanOrEqual(targets.count, 18)
+        XCTAssertGreaterThanOrEqual(targets.count, 19)
         let seeds = try seeds()
         XCTAssertEqual(Set(seeds.keys), Set(targets), "every target has seeds (Fuzz/seeds or Fuzz/seed-sources), and only targets do")
         for t in targets {
@@ -51,7 +51,7 @@ final class FuzzSeedTests: XCTestCase {
             .filter { !$0.hasSuffix("cases.json") && !$0.hasSuffix(".keep") }.map { "Tests/MalformedInputs/" + $0 }
             .filter { var d: ObjCBool = false; return FileManager.default.fileExists(atPath: CommandLineRunner.repo.appendingPathComponent($0).path, isDirectory: &d) && !d.boolValue }
         XCTAssertGreaterThan(files.count, 50)
-        for t in ["png", "jpeg", "netpbm", "idx", "gzip", "safetensors", "json", "coco", "shapes", "ts", "onnx", "dlib"] {
+        for t in ["png", "jpeg", "netpbm", "idx", "gzip", "safetensors", "json", "coco", "shapes", "ts", "onnx", "tflite", "dlib"] {
             let r = try runBuiltExecutable("convkit-fuzz", [t] + files)
             XCTAssertEqual(r.status, 0, "\(t): \(r.err)")
             XCTAssertNil(crashMarker(in: r.err), "\(t): \(r.err)")

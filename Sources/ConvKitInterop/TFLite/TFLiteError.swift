@@ -15,6 +15,8 @@ public enum TFLiteError: Error, CustomStringConvertible, Equatable {
     case unsupported([UnsupportedOperator])
     /// One operator's inputs or options do not fit what it needs.
     case node(op: String, index: Int, output: String, message: String)
+    /// The caller's inputs do not fit the model's declared inputs.
+    case input(String)
 
     public var description: String {
         switch self {
@@ -24,6 +26,7 @@ public enum TFLiteError: Error, CustomStringConvertible, Equatable {
             let list = ops.map { "\($0.op) v\($0.version) (operator \($0.index), output '\($0.output)'\($0.reason.map { ": " + $0 } ?? ""))" }
             return "unsupported TFLite operators in \(ops.count) operator\(ops.count == 1 ? "" : "s"): " + list.joined(separator: ", ")
         case let .node(op, i, o, m): return "TFLite operator \(i) (\(op), output '\(o)'): \(m)"
+        case let .input(m): return "TFLite model input: \(m)"
         }
     }
 }

@@ -66,12 +66,15 @@ public final class TFLiteModel {
     public func run(_ feeds: [String: Tensor]) throws -> [String: Tensor] {
         for (name, x) in feeds {
             guard let i = inputs.first(where: { $0.name == name }) else {
-                throw ONNXError.input("unknown input '\(name)' (the model's inputs: \(inputs.map(\.name).joined(separator: ", ")))")
+                throw TFLiteError.input("unknown input '\(name)' (the model's inputs: \(inputs.map(\.name).joined(separator: ", ")))")
             }
             let fits = x.shape.count == i.shape.count && zip(x.shape, i.shape).enumerated().allSatisfy { k, p in
                 p.0 == p.1 || (k == 0 && (i.signature.first ?? 0) == -1) || (i.signature.count > k && i.signature[k] == -1)
             }
-            guard fits else { throw ONNXError.input("'\(name)' has shape \(x.shape), the model declares \(i)") }
+            guard fits else { throw TFLiteError.input("'\(name)' has shape \(x.shape), the model declares \(i)") }
+        }
+        for i in inputs where feeds[i.name] == nil {
+            throw TFLiteError.input("missing input '\(i.name)' (the model declares \(inputs.map(\.description).joined(separator: "; ")))")
         }
         let out = try Autograd.withoutGradients { try graph.run(feeds.mapValues { ONNXValue.float($0) }) }
         return out.mapValues(\.floatTensor)
@@ -79,7 +82,7 @@ public final class TFLiteModel {
 
     /// The outputs, in the file's order, for a single-input model.
     public func predict(_ x: Tensor) throws -> [Tensor] {
-        guard inputs.count == 1 else { throw ONNXError.input("the model has \(inputs.count) inputs; use run(_:) with names") }
+        guard inputs.count == 1 else { throw TFLiteError.input("the model has \(inputs.count) inputs; use run(_:) with names") }
         let out = try run([inputs[0].name: x])
         return outputs.map { out[$0.name]! }
     }

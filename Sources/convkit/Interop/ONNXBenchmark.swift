@@ -2,8 +2,8 @@ import ConvKit
 import ConvKitInterop
 import Foundation
 
-/// `convkit bench --onnx MODEL --batch B`: median inference time of an imported model on random inputs of its declared
-/// shapes (symbolic batch axes set to B), after warm-up.
+/// `convkit bench --onnx MODEL --batch B` (or `--tflite MODEL`): median inference time of an imported model on random
+/// inputs of its declared shapes (symbolic batch axes set to B), after warm-up.
 struct ONNXBenchmark: Encodable {
     var model: String
     var batch: Int
@@ -14,8 +14,9 @@ struct ONNXBenchmark: Encodable {
     /// Milliseconds per run spent in each operator (with --profile), largest first.
     var profile_ms: [String: Double]?
 
-    static func run(path: String, batch: Int, seconds: Double, profile: Bool = false) throws -> ONNXBenchmark {
-        let m = try ONNXModel(contentsOf: URL(fileURLWithPath: path))
+    static func run(path: String, batch: Int, seconds: Double, profile: Bool = false, tflite: Bool = false) throws -> ONNXBenchmark {
+        let url = URL(fileURLWithPath: path)
+        let m = tflite ? try TFLiteModel(contentsOf: url).graph : try ONNXModel(contentsOf: url)
         var rng = SeededGenerator(seed: 0)
         var feeds = [String: ONNXValue]()
         for i in m.inputs {

@@ -393,6 +393,34 @@ def make_mediapipe():
         print("face mesh", o["name"], it.get_tensor(o["index"]).shape)
 
 
+
+
+def make_malformed():
+    """Well-formed flatbuffers with graphs the importer must refuse (no interpreter run)."""
+    d = os.path.join(HERE, "malformed")
+    os.makedirs(d, exist_ok=True)
+    t = [("x", [1, 4], np.float32, None), ("y", [1, 4], np.float32, None), ("z", [1, 4], np.float32, None),
+         ("u", [1, 4], np.float32, None)]
+    # three operators, two of them outside the CNN set: the error lists both
+    ops = [(OPS.LSTM, [0], [1], 0, None), (OPS.RELU, [1], [2], 0, None), (OPS.SKIP_GRAM, [2], [3], 0, None)]
+    open(os.path.join(d, "two_unsupported.tflite"), "wb").write(build(t, ops, [0], [3]))
+    # a tensor whose shape claims 2^48 elements
+    t = [("x", [65536, 65536, 65536], np.float32, None), ("y", [1], np.float32, None)]
+    open(os.path.join(d, "huge_shape.tflite"), "wb").write(build(t, [(OPS.RELU, [0], [1], 0, None)], [0], [1]))
+    # a constant whose buffer is shorter than its shape
+    t = [("x", [1, 4, 4, 2], np.float32, None), ("w", [3, 1, 1, 2], np.float32, np.zeros(2, np.float32)),
+         ("b", [3], np.float32, np.zeros(3, np.float32)), ("y", [1, 4, 4, 3], np.float32, None)]
+    open(os.path.join(d, "short_buffer.tflite"), "wb").write(build(t, [conv_op(0, 1, 2, 3)], [0], [3]))
+    # an operator reading a tensor nobody writes
+    t = [("x", [1, 4], np.float32, None), ("ghost", [1, 4], np.float32, None), ("y", [1, 4], np.float32, None)]
+    open(os.path.join(d, "dangling_input.tflite"), "wb").write(build(t, [(OPS.ADD, [0, 1], [2], 0, None)], [0], [2]))
+    # an operator index past the tensor list
+    t = [("x", [1, 4], np.float32, None), ("y", [1, 4], np.float32, None)]
+    open(os.path.join(d, "tensor_index_out_of_range.tflite"), "wb").write(build(t, [(OPS.RELU, [7], [1], 0, None)], [0], [1]))
+    print("malformed:", sorted(os.listdir(d)))
+
+
 if __name__ == "__main__":
     make_ops()
     make_mediapipe()
+    make_malformed()
