@@ -20,6 +20,8 @@ final class TFLiteMalformedInputTests: XCTestCase {
             ("short_buffer", ["'w'", "needs 24 bytes", "has 8"]),
             ("dangling_input", ["operator 0", "'ghost'", "before any operator writes it"]),
             ("tensor_index_out_of_range", ["operator 0", "tensor 7"]),
+            // found by the tflite fuzz target: a graph output no operator writes, in a graph without operators
+            ("fuzz_output_without_operators", ["graph output", "before any operator writes it"]),
         ]
         for (name, fragments) in cases {
             let m = message { _ = try TFLiteModel(contentsOf: malformed.appendingPathComponent(name + ".tflite")) }

@@ -125,6 +125,8 @@ final class Tracer {
     var owners = [ObjectIdentifier: String]()
     var rows = [LayerSummary]()
     var counters = [String: Int]()
+    /// Set while `CapturedGraph.capture` runs: every op is recorded there too.
+    var capture: CapturedGraph?
 
     /// Adds a row for an op's output; `params` are the op's parameters (their owner names the row).
     static func record(_ type: String, output: Variable, params: [Variable] = [], macs: Int = 0, window: WindowGeometry? = nil) {

@@ -20,9 +20,18 @@ extension Variable {
         }
     }
     public static prefix func - (a: Variable) -> Variable { Variable(-a.value, parents: [a], label: "neg") { g in [-g] } }
-    public static func + (a: Variable, s: Float) -> Variable { Variable(a.value + s, parents: [a], label: "adds") { g in [g] } }
-    public static func - (a: Variable, s: Float) -> Variable { Variable(a.value - s, parents: [a], label: "subs") { g in [g] } }
-    public static func * (a: Variable, s: Float) -> Variable { Variable(a.value * s, parents: [a], label: "muls") { g in [g * s] } }
+    public static func + (a: Variable, s: Float) -> Variable {
+        let v = Variable(a.value + s, parents: [a], label: "adds") { g in [g] }
+        Tracer.annotate(v, ["scalar": s]); return v
+    }
+    public static func - (a: Variable, s: Float) -> Variable {
+        let v = Variable(a.value - s, parents: [a], label: "subs") { g in [g] }
+        Tracer.annotate(v, ["scalar": s]); return v
+    }
+    public static func * (a: Variable, s: Float) -> Variable {
+        let v = Variable(a.value * s, parents: [a], label: "muls") { g in [g * s] }
+        Tracer.annotate(v, ["scalar": s]); return v
+    }
     public static func * (s: Float, a: Variable) -> Variable { a * s }
     public static func / (a: Variable, s: Float) -> Variable { a * (1 / s) }
     public static func + (a: Variable, b: Tensor) -> Variable { a + Variable(b) }
@@ -47,28 +56,32 @@ extension Variable {
     public func abs() -> Variable { Variable(value.abs(), parents: [self], label: "abs") { [x = value] g in [g * x.sign()] } }
     /// xᵉ
     public func pow(_ e: Float) -> Variable {
-        Variable(value.pow(e), parents: [self], label: "pow") { [x = value] g in [g * x.pow(e - 1) * e] }
+        let v = Variable(value.pow(e), parents: [self], label: "pow") { [x = value] g in [g * x.pow(e - 1) * e] }
+        Tracer.annotate(v, ["exponent": e]); return v
     }
     /// max(x, lo) elementwise with a constant (gradient passes where x > lo).
     public func clampedMin(_ lo: Float) -> Variable {
-        Variable(value.clamped(min: lo), parents: [self], label: "clampMin") { [x = value] g in [g * x.gt(Tensor(lo))] }
+        let v = Variable(value.clamped(min: lo), parents: [self], label: "clampMin") { [x = value] g in [g * x.gt(Tensor(lo))] }
+        Tracer.annotate(v, ["min": lo]); return v
     }
     /// min(max(x, lo), hi) (gradient passes strictly inside).
     public func clamped(min lo: Float, max hi: Float) -> Variable {
-        Variable(value.clamped(min: lo, max: hi), parents: [self], label: "clamp") { [x = value] g in
+        let v = Variable(value.clamped(min: lo, max: hi), parents: [self], label: "clamp") { [x = value] g in
             [g * x.gt(Tensor(lo)) * x.lt(Tensor(hi))]
         }
+        Tracer.annotate(v, ["min": lo, "max": hi]); return v
     }
 
     /// Σ over `axes` (all when nil).
     public func sum(axes: [Int]? = nil, keepingDims: Bool = false) -> Variable {
         let inShape = shape
         let ax = (axes ?? Array(0..<inShape.count)).map { $0 < 0 ? $0 + inShape.count : $0 }
-        return Variable(value.sum(axes: axes, keepingDims: keepingDims), parents: [self], label: "sum") { g in
+        let v = Variable(value.sum(axes: axes, keepingDims: keepingDims), parents: [self], label: "sum") { g in
             var kept = inShape
             for a in ax { kept[a] = 1 }
             return [g.reshaped(kept).broadcast(to: inShape)]
         }
+        Tracer.annotate(v, ["axes": ax, "keepDims": keepingDims]); return v
     }
     /// Mean over `axes` (all when nil).
     public func mean(axes: [Int]? = nil, keepingDims: Bool = false) -> Variable {

@@ -13,6 +13,7 @@ public enum Functional {
             let type = plan.isDepthwise ? "DepthwiseConv" : (plan.geometry.isPointwise ? "Conv1x1" : "Conv\(plan.geometry.rank)D")
             Tracer.record(type, output: v, params: [w] + (b.map { [$0] } ?? []),
                           macs: y.count * w.shape[1...].reduce(1, *), window: plan.geometry)
+            Tracer.annotate(v, ["geometry": plan.geometry, "groups": o.groups, "paddingFill": o.paddingFill])
         }
         return v
     }
@@ -27,6 +28,7 @@ public enum Functional {
         }
         // Each input element meets every weight of its group once.
         Tracer.record("ConvTranspose", output: v, params: [w] + (b.map { [$0] } ?? []), macs: x.value.count * w.shape[1...].reduce(1, *))
+        Tracer.annotate(v, ["options": o])
         return v
     }
 
@@ -45,13 +47,19 @@ public enum Functional {
     public static func maxPool(_ x: Variable, _ o: PoolOptions) -> Variable {
         let (y, idx) = ConvKit.maxPool(x.value, o, returnIndices: x.requiresGrad && Autograd.isRecording)
         let v = Variable(y, parents: [x], label: "maxPool") { g in [maxPoolBackward(inputShape: x.shape, gradOutput: g, indices: idx!, o)] }
-        if Tracer.current != nil { Tracer.record("MaxPool", output: v, window: o.geometry(for: x.shape)) }
+        if Tracer.current != nil {
+            Tracer.record("MaxPool", output: v, window: o.geometry(for: x.shape))
+            Tracer.annotate(v, ["geometry": o.geometry(for: x.shape), "ceilMode": o.ceilMode])
+        }
         return v
     }
 
     public static func avgPool(_ x: Variable, _ o: PoolOptions) -> Variable {
         let v = Variable(ConvKit.avgPool(x.value, o), parents: [x], label: "avgPool") { g in [avgPoolBackward(inputShape: x.shape, gradOutput: g, o)] }
-        if Tracer.current != nil { Tracer.record("AvgPool", output: v, window: o.geometry(for: x.shape)) }
+        if Tracer.current != nil {
+            Tracer.record("AvgPool", output: v, window: o.geometry(for: x.shape))
+            Tracer.annotate(v, ["geometry": o.geometry(for: x.shape), "ceilMode": o.ceilMode, "countIncludePad": o.countIncludePad])
+        }
         return v
     }
 
@@ -88,13 +96,15 @@ public enum Functional {
             let geo = WindowGeometry(input: [h, w], kernel: [(h + outputSize.0 - 1) / outputSize.0, (w + outputSize.1 - 1) / outputSize.1],
                                      stride: [Swift.max(1, h / outputSize.0), Swift.max(1, w / outputSize.1)])
             Tracer.record("AdaptiveAvgPool", output: v, window: geo)
+            Tracer.annotate(v, ["outputSize": [outputSize.0, outputSize.1]])
         }
         return v
     }
 
     public static func activation(_ x: Variable, _ a: Activation) -> Variable {
         if a == .identity { return x }
-        return Variable(x.value.activated(a), parents: [x], label: "\(a)") { g in [x.value.activationGradient(a, gradOutput: g)] }
+        let v = Variable(x.value.activated(a), parents: [x], label: "activation") { g in [x.value.activationGradient(a, gradOutput: g)] }
+        Tracer.annotate(v, ["activation": a]); return v
     }
 
     public static func prelu(_ x: Variable, slope: Variable) -> Variable {
@@ -106,12 +116,14 @@ public enum Functional {
 
     public static func softmax(_ x: Variable, axis: Int = -1) -> Variable {
         let y = x.value.softmax(axis: axis)
-        return Variable(y, parents: [x], label: "softmax") { g in [softmaxBackward(output: y, gradOutput: g, axis: axis)] }
+        let v = Variable(y, parents: [x], label: "softmax") { g in [softmaxBackward(output: y, gradOutput: g, axis: axis)] }
+        Tracer.annotate(v, ["axis": axis]); return v
     }
 
     public static func logSoftmax(_ x: Variable, axis: Int = -1) -> Variable {
         let y = x.value.logSoftmax(axis: axis)
-        return Variable(y, parents: [x], label: "logSoftmax") { g in [logSoftmaxBackward(output: y, gradOutput: g, axis: axis)] }
+        let v = Variable(y, parents: [x], label: "logSoftmax") { g in [logSoftmaxBackward(output: y, gradOutput: g, axis: axis)] }
+        Tracer.annotate(v, ["axis": axis]); return v
     }
 
     /// Batch normalization in training mode; returns the batch statistics for running averages.
@@ -138,20 +150,23 @@ public enum Functional {
                     (g * xhat).sum(axes: axes), g.sum(axes: axes)]
         }
         Tracer.record("BatchNorm", output: v, params: [gamma, beta])
+        Tracer.annotate(v, ["mean": mean, "variance": variance, "epsilon": epsilon])
         return v
     }
 
     public static func instanceNorm(_ x: Variable, gamma: Variable?, beta: Variable?, epsilon: Float) -> Variable {
         let (y, mean, variance) = ConvKit.instanceNorm(x.value, gamma: gamma?.value, beta: beta?.value, epsilon: epsilon)
         let parents = [x] + [gamma, beta].compactMap { $0 }
-        return Variable(y, parents: parents, label: "instanceNorm") { g in
+        let v = Variable(y, parents: parents, label: "instanceNorm") { g in
             let r = instanceNormBackward(x.value, gamma: gamma?.value, mean: mean, variance: variance, gradOutput: g, epsilon: epsilon)
             return [r.input] + (gamma != nil ? [r.gamma, r.beta] : [])
         }
+        Tracer.annotate(v, ["epsilon": epsilon]); return v
     }
 
     public static func localResponseNorm(_ x: Variable, _ o: LRNOptions) -> Variable {
-        Variable(ConvKit.localResponseNorm(x.value, o), parents: [x], label: "lrn") { g in [localResponseNormBackward(x.value, gradOutput: g, o)] }
+        let v = Variable(ConvKit.localResponseNorm(x.value, o), parents: [x], label: "lrn") { g in [localResponseNormBackward(x.value, gradOutput: g, o)] }
+        Tracer.annotate(v, ["options": o]); return v
     }
 
     public static func dropout(_ x: Variable, p: Float, rng: inout SeededGenerator) -> Variable {
@@ -161,16 +176,18 @@ public enum Functional {
     }
 
     public static func upsampleNearest(_ x: Variable, scale: (Int, Int)) -> Variable {
-        Variable(ConvKit.upsampleNearest(x.value, scale: scale), parents: [x], label: "upsample") { g in
+        let v = Variable(ConvKit.upsampleNearest(x.value, scale: scale), parents: [x], label: "upsample") { g in
             [upsampleNearestBackward(gradOutput: g, scale: scale)]
         }
+        Tracer.annotate(v, ["scale": [scale.0, scale.1]]); return v
     }
 
     public static func resizeBilinear(_ x: Variable, to size: (Int, Int), alignCorners: Bool = false) -> Variable {
         let inSize = (x.shape[2], x.shape[3])
-        return Variable(ConvKit.resizeBilinear(x.value, to: size, alignCorners: alignCorners), parents: [x], label: "bilinear") { g in
+        let v = Variable(ConvKit.resizeBilinear(x.value, to: size, alignCorners: alignCorners), parents: [x], label: "bilinear") { g in
             [resizeBilinearBackward(gradOutput: g, inputSize: inSize, alignCorners: alignCorners)]
         }
+        Tracer.annotate(v, ["alignCorners": alignCorners]); return v
     }
 }
 

@@ -47,7 +47,10 @@ public final class Variable {
         } else {
             self.requiresGrad = false; self.parents = []; self.backwardFn = nil
         }
-        if Tracer.current != nil { tracedInput = parents.first }
+        if let t = Tracer.current {
+            tracedInput = parents.first
+            t.capture?.append(label, parents, self)
+        }
     }
 
     /// The first input of the op, kept only while tracing (gradients are off then, so `parents` is empty).

@@ -23,7 +23,9 @@ public struct ConvTransposeOptions: Equatable {
     /// As `resolve`, plus the positions at the end of each axis that no input reaches: when the output padding
     /// exceeds the padding after (PyTorch allows output_padding > padding; Keras 'same' with k < s needs it),
     /// the forward convolution covers output[0 ..< output − trailing] and the last `trailing` positions are zero.
-    func resolveWithTrailingZeros(spatial: [Int], kernel: [Int]) -> (output: [Int], conv: ConvOptions, trailing: [Int]) {
+    /// Per spatial axis: the padding cropped before and after, the output padding, stride and dilation, with
+    /// `.same` resolved (output = input·stride: pads ⌊t/2⌋ and ⌈t/2⌉ of t = d(k−1)+1−s, or output padding −t).
+    public func resolvedPadding(spatial: [Int], kernel: [Int]) -> (before: [Int], after: [Int], outputPadding: [Int], stride: [Int], dilation: [Int]) {
         let r = spatial.count
         func expand(_ v: [Int]) -> [Int] { v.count == 1 ? Array(repeating: v[0], count: r) : v }
         let s = expand(stride), d = expand(dilation)
@@ -38,6 +40,12 @@ public struct ConvTransposeOptions: Equatable {
                 if total >= 0 { pb[i] = total / 2; pa[i] = total - total / 2 } else { op[i] = -total }
             }
         }
+        return (pb, pa, op, s, d)
+    }
+
+    func resolveWithTrailingZeros(spatial: [Int], kernel: [Int]) -> (output: [Int], conv: ConvOptions, trailing: [Int]) {
+        let r = spatial.count
+        let (pb, pa, op, s, d) = resolvedPadding(spatial: spatial, kernel: kernel)
         var out = [Int]()
         for i in 0..<r {
             let span: Int = (spatial[i] - 1) * s[i] - pb[i] - pa[i]

@@ -17,8 +17,9 @@ struct TFLiteGraphBuilder {
 
     let file: TFLiteFile
     let limits: ONNXLimits
-    private(set) var nodes: [Onnx_NodeProto] = []
-    private(set) var initializers: [Onnx_TensorProto] = []
+    private(set) var writer = ONNXGraphWriter()
+    var nodes: [Onnx_NodeProto] { writer.nodes }
+    var initializers: [Onnx_TensorProto] { writer.initializers }
     private(set) var unsupported: [TFLiteError.UnsupportedOperator] = []
     /// The ONNX value currently holding each tensor, with its layout.
     private var values: [Int: (name: String, layout: Layout)] = [:]
@@ -28,7 +29,6 @@ struct TFLiteGraphBuilder {
     var floatConstants: [Int: [Float]] = [:]
     /// Integer constants (int32/int64 buffers): shapes, paddings, axes.
     private(set) var intConstants: [Int: [Int64]] = [:]
-    private var usedNames = Set<String>()
     /// Index of the operator being translated (for error messages).
     var current = 0
 
@@ -104,30 +104,30 @@ struct TFLiteGraphBuilder {
         return v.map { Int(truncatingIfNeeded: $0) }
     }
 
-    func opError(_ message: String) -> TFLiteError {
+    /// The current operator's code (with its version) and the name of the tensor it writes, for messages.
+    private func describeCurrent() -> (code: TFLiteOperatorCode?, opcode: String, output: String) {
+        guard current >= 0, current < file.operators.count else { return (nil, "graph outputs", "?") }
         let op = file.operators[current]
         let name = op.outputs.first.flatMap { $0 >= 0 && $0 < file.tensors.count ? file.tensors[$0].name : nil } ?? "?"
-        let code = op.opcodeIndex < file.operatorCodes.count ? file.operatorCodes[op.opcodeIndex].name : "opcode \(op.opcodeIndex)"
-        return .node(op: code, index: current, output: name, message: message)
+        let code = op.opcodeIndex < file.operatorCodes.count ? file.operatorCodes[op.opcodeIndex] : nil
+        return (code, code?.name ?? "opcode \(op.opcodeIndex)", name)
+    }
+
+    func opError(_ message: String) -> TFLiteError {
+        if current >= file.operators.count { return .invalidModel("graph output: \(message)") }
+        let d = describeCurrent()
+        return .node(op: d.opcode, index: current, output: d.output, message: message)
     }
 
     mutating func reportUnsupported(_ reason: String? = nil) {
-        let op = file.operators[current]
-        let code = op.opcodeIndex < file.operatorCodes.count ? file.operatorCodes[op.opcodeIndex] : nil
-        let name = op.outputs.first.flatMap { $0 >= 0 && $0 < file.tensors.count ? file.tensors[$0].name : nil } ?? "?"
-        unsupported.append(.init(op: code?.name ?? "opcode \(op.opcodeIndex)", version: code?.version ?? 0,
-                                 index: current, output: name, reason: reason))
+        let d = describeCurrent()
+        unsupported.append(.init(op: d.opcode, version: d.code?.version ?? 0, index: current, output: d.output, reason: reason))
     }
 
     // MARK: ONNX values
 
-    mutating func fresh(_ hint: String) -> String {
-        var name = hint.isEmpty ? "v" : hint
-        var k = 1
-        while usedNames.contains(name) { k += 1; name = "\(hint)#\(k)" }
-        usedNames.insert(name)
-        return name
-    }
+    mutating func fresh(_ hint: String) -> String { writer.fresh(hint) }
+    mutating func reserve(_ name: String) { writer.reserve(name) }
 
     /// Defines tensor `i` as held by ONNX value `name` in `layout`.
     mutating func define(_ i: Int, _ name: String, _ layout: Layout) {
@@ -200,54 +200,21 @@ struct TFLiteGraphBuilder {
             return addInitializer(tensor(i).name, shape: s, data: data)
         }
         if let ints = intConstants[i] {
-            var p = ONNXTensorCoding.encode(.integer(IntegerTensor(shape: s, values: ints, type: .int64)), name: fresh(tensor(i).name))
             if permutedToChannelsFirst && s.count == 4 {
-                let perm = Self.permute(ints, s, [0, 3, 1, 2])
-                p = ONNXTensorCoding.encode(.integer(IntegerTensor(shape: [s[0], s[3], s[1], s[2]], values: perm, type: .int64)), name: p.name)
+                return writer.addInt64Tensor(tensor(i).name, shape: [s[0], s[3], s[1], s[2]], values: Self.permute(ints, s, [0, 3, 1, 2]))
             }
-            initializers.append(p)
-            return p.name
+            return writer.addInt64Tensor(tensor(i).name, shape: s, values: ints)
         }
         throw opError("reads '\(tensor(i).name)' before any operator writes it")
     }
 
-    /// Adds a float initializer; returns its (unique) name.
-    mutating func addInitializer(_ hint: String, shape: [Int], data: [Float]) -> String {
-        let name = fresh(hint)
-        initializers.append(ONNXTensorCoding.encode(.float(Tensor(shape: shape, scalars: data)), name: name))
-        return name
-    }
+    typealias Attribute = ONNXGraphWriter.Attribute
 
-    mutating func addInt64(_ hint: String, _ values: [Int64]) -> String {
-        let name = fresh(hint)
-        initializers.append(ONNXTensorCoding.encode(.integer(IntegerTensor(values)), name: name))
-        return name
-    }
-
-    mutating func addScalar(_ hint: String, _ v: Float) -> String { addInitializer(hint, shape: [], data: [v]) }
-
-    enum Attribute {
-        case int(Int), ints([Int]), float(Float), string(String)
-    }
-
+    mutating func addInitializer(_ hint: String, shape: [Int], data: [Float]) -> String { writer.addInitializer(hint, shape: shape, data: data) }
+    mutating func addInt64(_ hint: String, _ values: [Int64]) -> String { writer.addInt64(hint, values) }
+    mutating func addScalar(_ hint: String, _ v: Float) -> String { writer.addScalar(hint, v) }
     mutating func emit(_ op: String, _ inputs: [String], _ outputs: [String], _ attributes: [String: Attribute] = [:]) {
-        var n = Onnx_NodeProto()
-        n.opType = op
-        n.input = inputs
-        n.output = outputs
-        n.name = outputs.first ?? op
-        for (key, a) in attributes.sorted(by: { $0.key < $1.key }) {
-            var p = Onnx_AttributeProto()
-            p.name = key
-            switch a {
-            case .int(let v): p.type = .int; p.i = Int64(v)
-            case .ints(let v): p.type = .ints; p.ints = v.map(Int64.init)
-            case .float(let v): p.type = .float; p.f = v
-            case .string(let v): p.type = .string; p.s = Data(v.utf8)
-            }
-            n.attribute.append(p)
-        }
-        nodes.append(n)
+        writer.emit(op, inputs, outputs, attributes)
     }
 
     /// Emits `op` and, when `activation` is set, the fused activation after it; defines tensor `out`.

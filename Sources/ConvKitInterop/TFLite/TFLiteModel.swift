@@ -97,7 +97,7 @@ public final class TFLiteModel {
             let name = b.defineInput(i)
             graph.input.append(valueInfo(name, file.tensors[i]))
         }
-        for i in file.outputs where !file.inputs.contains(i) { _ = b.fresh(file.tensors[i].name) }   // keep output names free
+        for i in file.outputs where !file.inputs.contains(i) { b.reserve(file.tensors[i].name) }   // keep output names free
         for (k, op) in file.operators.enumerated() {
             b.current = k
             guard op.opcodeIndex < file.operatorCodes.count else {
@@ -117,37 +117,19 @@ public final class TFLiteModel {
         guard b.unsupported.isEmpty else { throw TFLiteError.unsupported(b.unsupported) }
         for i in file.outputs {
             let t = file.tensors[i]
-            b.current = max(file.operators.count - 1, 0)
+            b.current = file.operators.count   // messages name the graph outputs
             let source = try b.declared(i)
             if source != t.name { b.emit("Identity", [source], [t.name]) }
             graph.output.append(valueInfo(t.name, t))
         }
         graph.node = b.nodes
         graph.initializer = b.initializers
-        var model = Onnx_ModelProto()
-        model.irVersion = 8
-        model.producerName = "tflite"
-        model.producerVersion = "schema \(file.version)"
-        var opset = Onnx_OperatorSetIdProto()
-        opset.domain = ""; opset.version = 18
-        model.opsetImport = [opset]
-        model.graph = graph
-        return model
+        return ONNXGraphWriter.model(graph, opset: 18, producer: "tflite", producerVersion: "schema \(file.version)")
     }
 
     private static func valueInfo(_ name: String, _ t: TFLiteTensor) -> Onnx_ValueInfoProto {
-        var v = Onnx_ValueInfoProto()
-        v.name = name
-        var tensorType = Onnx_TypeProto.Tensor()
-        tensorType.elemType = ONNXElementType.float.rawValue
-        var shape = Onnx_TensorShapeProto()
-        for (k, n) in t.shape.enumerated() {
-            var d = Onnx_TensorShapeProto.Dimension()
-            if k < t.signature.count && t.signature[k] == -1 { d.dimParam = "d\(k)" } else { d.dimValue = Int64(n) }
-            shape.dim.append(d)
-        }
-        tensorType.shape = shape
-        v.type.tensorType = tensorType
-        return v
+        var dynamic = [Int: String]()
+        for k in t.shape.indices where k < t.signature.count && t.signature[k] == -1 { dynamic[k] = "d\(k)" }
+        return ONNXGraphWriter.valueInfo(name, shape: t.shape, dimParams: dynamic)
     }
 }

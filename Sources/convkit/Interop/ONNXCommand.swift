@@ -6,7 +6,7 @@ import Foundation
 /// `convkit onnx …`: run, inspect and check ONNX models.
 struct ONNXCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "onnx", abstract: "ONNX models: run, inspect, check conformance cases.",
-                                                    subcommands: [ONNXRunCommand.self, ONNXInfoCommand.self, ONNXCheckCommand.self, ONNXOpsCommand.self])
+                                                    subcommands: [ONNXRunCommand.self, ONNXInfoCommand.self, ONNXCheckCommand.self, ONNXOpsCommand.self, ONNXExportCommand.self])
 }
 
 struct ONNXCheckCommand: ParsableCommand {
