@@ -66,3 +66,44 @@ final class TFLiteCommandLineTests: XCTestCase {
         }
     }
 }
+
+/// `convkit onnx export` as a user runs it.
+final class ONNXExportCommandLineTests: XCTestCase {
+    let dir = NSTemporaryDirectory() + "convkit-export-\(getpid())"
+    override func tearDown() { try? FileManager.default.removeItem(atPath: dir) }
+
+    func testExportWritesAModelTheImporterRunsLikeConvKit() throws {
+        let r = try runConvkit(["onnx", "export", "--model", "lenet5", "--out", dir + "/lenet5.onnx", "--reference", dir + "/ref", "--json"])
+        XCTAssertEqual(r.status, 0, r.err)
+        let obj = try lastJSONLine(r.out)
+        XCTAssertEqual(obj["opset"] as? Int, 17)
+        XCTAssertEqual(obj["params"] as? Int, 61_706)
+        let run = try runConvkit(["onnx", "run", dir + "/lenet5.onnx", "--input", dir + "/ref/input.npy", "--output-dir", dir + "/out"])
+        XCTAssertEqual(run.status, 0, run.err)
+        let got = try NumPy.load(dir + "/out/output.npy"), expected = try NumPy.load(dir + "/ref/output.npy")
+        XCTAssertEqual(got.shape, [2, 10], "the batch axis is symbolic: the reference batch is 2")
+        XCTAssertLessThan(zip(got.scalars, expected.scalars).map { abs($0 - $1) }.max() ?? 1, 1e-5)
+        // The same seed gives the same file; another seed other weights.
+        let again = try runConvkit(["onnx", "export", "--model", "lenet5", "--out", dir + "/again.onnx"])
+        XCTAssertEqual(again.status, 0, again.err)
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: dir + "/lenet5.onnx")), try Data(contentsOf: URL(fileURLWithPath: dir + "/again.onnx")))
+    }
+
+    func testExportFromACheckpointAndBadArguments() throws {
+        let train = try runConvkit(["train", "--epochs", "1", "--augment", "none", "--out", dir, "--json"])
+        XCTAssertEqual(train.status, 0, train.err)
+        let weights = dir + "/lenet5.safetensors"
+        let r = try runConvkit(["onnx", "export", "--weights", weights, "--out", dir + "/trained.onnx", "--json"])
+        XCTAssertEqual(r.status, 0, r.err)
+        XCTAssertEqual(try lastJSONLine(r.out)["model"] as? String, "lenet5")
+        for (args, message) in [(["onnx", "export", "--out", dir + "/x.onnx"], "--model"), (["onnx", "export", "--model", "nosuchnet", "--out", dir + "/x.onnx"], "nosuchnet"),
+                                (["onnx", "export", "--model", "lenet5", "--input", "1x28", "--out", dir + "/x.onnx"], "--input"),
+                                (["onnx", "export", "--model", "resnet18", "--weights", weights, "--out", dir + "/x.onnx"], "lenet5")] {
+            let bad = try runConvkit(args)
+            XCTAssertNotEqual(bad.status, 0, "\(args)")
+            XCTAssertNil(crashMarker(in: bad.err))
+            XCTAssertTrue(bad.err.contains(message), "\(args): \(bad.err)")
+            XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/x.onnx"), "nothing written on error")
+        }
+    }
+}

@@ -22,6 +22,7 @@ final class TFLiteMalformedInputTests: XCTestCase {
             ("tensor_index_out_of_range", ["operator 0", "tensor 7"]),
             // found by the tflite fuzz target: a graph output no operator writes, in a graph without operators
             ("fuzz_output_without_operators", ["graph output", "before any operator writes it"]),
+            ("fuzz_conv_zero_channels", ["CONV_2D", "does not fit an input of 0 channels"]),
         ]
         for (name, fragments) in cases {
             let m = message { _ = try TFLiteModel(contentsOf: malformed.appendingPathComponent(name + ".tflite")) }

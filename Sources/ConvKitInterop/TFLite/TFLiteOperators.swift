@@ -121,7 +121,7 @@ extension TFLiteGraphBuilder {
         } else {
             // OHWI → OIHW; grouped when the input has a multiple of the filter's channels.
             cout = ws[0]
-            guard ws[3] > 0, cin % ws[3] == 0, cout % (cin / ws[3]) == 0 else {
+            guard ws[3] > 0, cin >= ws[3], cin % ws[3] == 0, cout % (cin / ws[3]) == 0 else {
                 throw opError("filter \(ws) does not fit an input of \(cin) channels")
             }
             groups = cin / ws[3]

@@ -42,6 +42,8 @@ struct ONNXExportCommand: ParsableCommand {
         }
         net.eval()
         let data = try ONNXExporter.export(net, inputShape: shape, seed: seed)
+        let folder = (out as NSString).deletingLastPathComponent
+        if !folder.isEmpty { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) }
         try AtomicFile.write(data, to: out)
         let reloaded = try ONNXModel(serialized: data, path: out)
         if let reference {

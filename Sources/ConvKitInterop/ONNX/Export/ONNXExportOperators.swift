@@ -72,9 +72,14 @@ extension ONNXExportTranslation {
             writer.emit("Resize", [try input(0), "", scales], [outputName(node)],
                         ["mode": .string("nearest"), "coordinate_transformation_mode": .string("asymmetric"), "nearest_mode": .string("floor")])
         case "bilinear":
-            let sizes = writer.addInt64("bilinear_sizes", node.output.shape.map(Int64.init))
+            // sizes = [N, C] of the input (so any batch runs) ++ the fixed spatial size.
+            let x = try input(0)
+            let shape = writer.fresh("bilinear_input_shape"), lead = writer.fresh("bilinear_batch_channels"), sizes = writer.fresh("bilinear_sizes")
+            writer.emit("Shape", [x], [shape])
+            writer.emit("Slice", [shape, writer.addInt64("zero", [0]), writer.addInt64("two", [2])], [lead])
+            writer.emit("Concat", [lead, writer.addInt64("bilinear_spatial", node.output.shape.dropFirst(2).map(Int64.init))], [sizes], ["axis": .int(0)])
             let align = a["alignCorners"] as? Bool ?? false
-            writer.emit("Resize", [try input(0), "", "", sizes], [outputName(node)],
+            writer.emit("Resize", [x, "", "", sizes], [outputName(node)],
                         ["mode": .string("linear"), "coordinate_transformation_mode": .string(align ? "align_corners" : "pytorch_half_pixel")])
         default:
             try elementwiseOrShape(node)
