@@ -67,6 +67,12 @@ enum ONNXActivations {
             s = s.reshaped([x.shape[1]] + Array(repeating: 1, count: x.shape.count - 2))
         }
         try ctx.require(ConvKit.broadcastShape(x.shape, s.shape) == x.shape, "slope \(s.shape) does not broadcast to X \(x.shape)")
+        // One slope per channel (or one in all): ConvKit's PReLU kernel, plane by plane.
+        let r = x.shape.count
+        let aligned = [Int](repeating: 1, count: r - s.shape.count) + s.shape
+        if r >= 2, s.value.count == 1 || (aligned[1] == x.shape[1] && aligned.enumerated().allSatisfy { $0.offset == 1 || $0.element == 1 }) {
+            return [.float(Functional.prelu(x, slope: s.reshaped([s.value.count])), try ctx.floatType(0))]
+        }
         return [.float(try H.binary(ctx, x, s, "prelu", { x, s in x > 0 ? x : x * s }, da: { x, s in x > 0 ? 1 : s }, db: { x, _ in x > 0 ? 0 : x }), try ctx.floatType(0))]
     }
 

@@ -377,6 +377,43 @@ enum ONNXShapeOps {
     }
 
     /// Pad: constant, reflect, edge, wrap; negative pads crop. Pads [b_1…b_r, e_1…e_r] (on `axes` from opset 18).
+    /// Padding in inference: the output filled row by row (rows of the last axis) from per-axis source maps
+    /// (−1: `fill`), runs of consecutive source positions copied in bulk.
+    static func padRows(_ x: Tensor, out: [Int], maps: [[Int]], strides st: [Int], fill: Float) -> Tensor {
+        let r = out.count, inner = out[r - 1], innerMap = maps[r - 1]
+        let n = out.reduce(1, *)
+        return Tensor(shape: out) { o in
+            x.withUnsafeBufferPointer { src in
+                var lead = [Int](repeating: 0, count: r - 1)
+                var k = 0
+                while k < n {
+                    var base = 0, inside = true
+                    for d in 0..<(r - 1) {
+                        let m = maps[d][lead[d]]
+                        if m < 0 { inside = false; break }
+                        base += m * st[d]
+                    }
+                    if inside {
+                        var j = 0
+                        while j < inner {
+                            let m = innerMap[j]
+                            if m < 0 { o[k + j] = fill; j += 1; continue }
+                            var run = 1   // consecutive source positions: one copy
+                            while j + run < inner && innerMap[j + run] == m + run { run += 1 }
+                            (o.baseAddress! + k + j).update(from: src.baseAddress! + base + m, count: run)
+                            j += run
+                        }
+                    } else {
+                        (o.baseAddress! + k).update(repeating: fill, count: inner)
+                    }
+                    k += inner
+                    var d = r - 2
+                    while d >= 0 { lead[d] += 1; if lead[d] < out[d] { break }; lead[d] = 0; d -= 1 }
+                }
+            }
+        }
+    }
+
     static func pad(_ ctx: ONNXNodeContext) throws -> [ONNXValue] {
         let x = try ctx.value(0), s = x.shape, r = s.count
         let mode = try ctx.attributes.string("mode", default: "constant")
@@ -406,24 +443,45 @@ enum ONNXShapeOps {
         if mode == "edge" || mode == "wrap" { for d in 0..<r where (pads[d] > 0 || pads[r + d] > 0) {
             try ctx.require(s[d] > 0, "\(mode) padding of an empty axis")
         } }
-        let st = H.strides(s), ost = H.strides(out)
-        var index = [Int](repeating: 0, count: n)
-        for k in 0..<n {
-            var rem = k, src = 0
-            for d in 0..<r {
-                var i = rem / ost[d] - pads[d]; rem %= ost[d]
-                if i < 0 || i >= s[d] {
-                    switch mode {
-                    case "reflect": i = i < 0 ? -i : 2 * (s[d] - 1) - i
-                    case "edge": i = Swift.min(Swift.max(i, 0), s[d] - 1)
-                    case "wrap": i = ((i % s[d]) + s[d]) % s[d]
-                    default: src = -1
-                    }
+        // Per axis, the source position of each output position (−1: the constant), then rows of the last axis.
+        let maps: [[Int]] = (0..<r).map { d in
+            (0..<out[d]).map { o -> Int in
+                var i = o - pads[d]
+                if i >= 0 && i < s[d] { return i }
+                switch mode {
+                case "reflect": i = i < 0 ? -i : 2 * (s[d] - 1) - i
+                case "edge": i = Swift.min(Swift.max(i, 0), s[d] - 1)
+                case "wrap": i = ((i % s[d]) + s[d]) % s[d]
+                default: return -1
                 }
-                if src < 0 { break }
-                src += i * st[d]
+                return i
             }
-            index[k] = src
+        }
+        let st = H.strides(s)
+        if case .float(let xv, let type) = x, !(Autograd.isRecording && xv.requiresGrad), n > 0, r > 0 {
+            return [.float(Variable(Self.padRows(xv.value, out: out, maps: maps, strides: st, fill: value)), type)]
+        }
+        var index = [Int](repeating: -1, count: n)
+        if n > 0 && r > 0 {
+            let inner = out[r - 1], innerMap = maps[r - 1]
+            var lead = [Int](repeating: 0, count: r - 1)
+            index.withUnsafeMutableBufferPointer { idx in
+                var k = 0
+                while k < n {
+                    var base = 0, inside = true
+                    for d in 0..<(r - 1) {
+                        let m = maps[d][lead[d]]
+                        if m < 0 { inside = false; break }
+                        base += m * st[d]
+                    }
+                    if inside { for j in 0..<inner { let m = innerMap[j]; idx[k + j] = m < 0 ? -1 : base + m } }
+                    k += inner
+                    var d = r - 2
+                    while d >= 0 { lead[d] += 1; if lead[d] < out[d] { break }; lead[d] = 0; d -= 1 }
+                }
+            }
+        } else if n > 0 {
+            index[0] = 0   // a scalar
         }
         return [H.gather(x, shape: out, index: index, fill: value)]
     }
