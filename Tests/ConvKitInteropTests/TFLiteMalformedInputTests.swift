@@ -23,6 +23,7 @@ final class TFLiteMalformedInputTests: XCTestCase {
             // found by the tflite fuzz target: a graph output no operator writes, in a graph without operators
             ("fuzz_output_without_operators", ["graph output", "before any operator writes it"]),
             ("fuzz_conv_zero_channels", ["CONV_2D", "does not fit an input of 0 channels"]),
+            ("fuzz_dequantize_reshapes", ["DEQUANTIZE", "dequantizes [4, 3, 3, 3] into a tensor of shape [1, 0, 3, 3]"]),
         ]
         for (name, fragments) in cases {
             let m = message { _ = try TFLiteModel(contentsOf: malformed.appendingPathComponent(name + ".tflite")) }

@@ -96,6 +96,9 @@ struct TFLiteGraphBuilder {
 
     func floatConstant(_ i: Int, _ what: String) throws -> [Float] {
         guard let v = floatConstants[i] else { throw opError("needs a constant float \(what); '\(tensor(i).name)' is computed at run time or not float") }
+        guard v.count == shape(i).reduce(1, *) else {
+            throw opError("constant '\(tensor(i).name)' holds \(v.count) values for its shape \(shape(i))")
+        }
         return v
     }
 

@@ -48,6 +48,9 @@ extension TFLiteGraphBuilder {
     mutating func dequantize(_ op: TFLiteOperator) throws {
         let xi = try requiredInput(op, 0, "input"), out = try output(op)
         let t = tensor(xi)
+        guard shape(out).reduce(1, *) == t.shape.reduce(1, *) else {
+            throw opError("dequantizes \(t.shape) into a tensor of shape \(shape(out))")
+        }
         if let f = floatConstants[xi] { setFloatConstant(out, f); return }
         if let q = intConstants[xi], let quant = t.quantization {
             let s = t.shape, n = q.count
