@@ -21,7 +21,7 @@ struct BenchCommand: ParsableCommand {
     @Flag(help: "With --onnx or --tflite: also report the time per operator type.") var profile = false
     @Flag(help: "With --model: also time a training step (forward, backward, SGD update).") var train = false
     @Option(help: "Seconds to spend timing each case (0.05…60).") var seconds: Double = 0.6
-    @Option(help: "Time a pipeline instead: sliding-windows (crop-by-crop against the convolutional implementation), unet-step (a U-Net training step), style-step (a style-transfer evaluation through VGG-16 features), decode (one image file, --image), mtcnn (a full face detection on --image), mmod (dlib's CNN face detector on --image), face-embedding (dlib's ResNet per 150×150 chip, --batch chips at once, and the whole recognition of --image).") var pipeline: String?
+    @Option(help: "Time a pipeline instead: sliding-windows (crop-by-crop against the convolutional implementation), unet-step (a U-Net training step), style-step (a style-transfer evaluation through VGG-16 features), decode (one image file, --image), mtcnn (a full face detection on --image), mmod (dlib's CNN face detector on --image), blazeface (MediaPipe's TFLite face detector on --image), face-embedding (dlib's ResNet per 150×150 chip, --batch chips at once, and the whole recognition of --image).") var pipeline: String?
     @Option(help: "Image side for --pipeline (14…2048; default 128 for sliding-windows, 256 for the others).") var size: Int?
     @Option(help: "U-Net base width for --pipeline unet-step (1…128).") var width = 16
     @Option(help: "Image file for --pipeline decode, mtcnn, mmod and face-embedding.") var image: String?
@@ -35,9 +35,10 @@ struct BenchCommand: ParsableCommand {
 
     func run() throws {
         threadOptions.apply()
-        if let pipeline, pipeline == "mtcnn" || pipeline == "mmod" {
+        if let pipeline, ["mtcnn", "mmod", "blazeface"].contains(pipeline) {
             guard let image else { throw ValidationError("--pipeline \(pipeline) needs --image FILE") }
-            let r = pipeline == "mmod" ? try MTCNNBenchmark.runMMOD(path: image, seconds: seconds) : try MTCNNBenchmark.run(path: image, seconds: seconds)
+            let r = pipeline == "mmod" ? try MTCNNBenchmark.runMMOD(path: image, seconds: seconds)
+                : pipeline == "blazeface" ? try MTCNNBenchmark.runBlazeFace(path: image, seconds: seconds) : try MTCNNBenchmark.run(path: image, seconds: seconds)
             let enc = JSONEncoder(); enc.outputFormatting = [.sortedKeys]
             print(json ? String(data: try enc.encode(r), encoding: .utf8)! : String(format: "%@ on %@: %d faces, %.2f ms", pipeline, image, r.faces, r.ms))
             return
@@ -67,7 +68,7 @@ struct BenchCommand: ParsableCommand {
                 return
             }
             guard pipeline == "sliding-windows" else {
-                throw ValidationError("--pipeline must be sliding-windows, unet-step, style-step, decode, mtcnn, mmod or face-embedding, found \(pipeline)")
+                throw ValidationError("--pipeline must be sliding-windows, unet-step, style-step, decode, mtcnn, mmod, blazeface or face-embedding, found \(pipeline)")
             }
             let r = try SlidingWindowBenchmark.run(size: size, seconds: seconds)
             let enc = JSONEncoder(); enc.outputFormatting = [.sortedKeys]

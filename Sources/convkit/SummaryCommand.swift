@@ -24,9 +24,10 @@ struct SummaryCommand: ParsableCommand {
     }
 
     func run() throws {
-        if model.lowercased().hasSuffix(".onnx") {
+        if model.lowercased().hasSuffix(".onnx") || model.lowercased().hasSuffix(".tflite") {
             // An imported model: one pass on zeros of its declared input (or --input), ops recorded as for the zoo.
-            let m = try ONNXModel(contentsOf: URL(fileURLWithPath: model))
+            let url = URL(fileURLWithPath: model)
+            let m = model.lowercased().hasSuffix(".tflite") ? try TFLiteModel(contentsOf: url).graph : try ONNXModel(contentsOf: url)
             let shape = input.map { $0.lowercased().split(separator: "x").compactMap { Int($0) } }
             let s = try ONNXModelSummary.of(m, inputShape: shape, name: (model as NSString).lastPathComponent)
             print(json ? s.jsonString() : s.table())

@@ -28,6 +28,18 @@ final class TFLiteCommandLineTests: XCTestCase {
         let bench = try runConvkit(["bench", "--tflite", blazeFace, "--seconds", "0.05", "--json"])
         XCTAssertEqual(bench.status, 0, bench.err)
         XCTAssertGreaterThan(try lastJSONLine(bench.out)["infer_ms"] as? Double ?? 0, 0)
+
+        let pipeline = try runConvkit(["bench", "--pipeline", "blazeface", "--image", "Data/images/astronaut.png", "--seconds", "0.05", "--json"])
+        XCTAssertEqual(pipeline.status, 0, pipeline.err)
+        let p = try lastJSONLine(pipeline.out)
+        XCTAssertEqual(p["faces"] as? Int, 1)
+        XCTAssertGreaterThan(p["ms"] as? Double ?? 0, 0)
+
+        let summary = try runConvkit(["summary", blazeFace, "--json"])
+        XCTAssertEqual(summary.status, 0, summary.err)
+        let s = try lastJSONLine(summary.out)
+        XCTAssertEqual(s["params"] as? Int, obj["params"] as? Int, "summary and info count the same parameters")
+        XCTAssertGreaterThan((s["layers"] as? [Any])?.count ?? 0, 30)
     }
 
     func testBlazeFaceDetectionWithTheMesh() throws {

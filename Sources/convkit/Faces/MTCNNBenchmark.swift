@@ -19,6 +19,15 @@ struct MTCNNBenchmark: Encodable {
         return MTCNNBenchmark(pipeline: "mtcnn", image: path, faces: faces, ms: ms)
     }
 
+    /// `--pipeline blazeface`: MediaPipe's BlazeFace (letterbox, the TFLite network, decoding, weighted NMS) on the image.
+    static func runBlazeFace(path: String, seconds: Double) throws -> MTCNNBenchmark {
+        let detector = try MediaPipeModels.blazeFace()
+        let image = try ImageFile.load(path)
+        let faces = try detector.detect(image).count
+        let ms = medianMilliseconds(seconds: seconds) { _ = try? detector.detect(image) }
+        return MTCNNBenchmark(pipeline: "blazeface", image: path, faces: faces, ms: ms)
+    }
+
     /// `--pipeline mmod`: dlib's CNN face detector (tiled pyramid, network, windows, NMS) on the image.
     static func runMMOD(path: String, seconds: Double) throws -> MTCNNBenchmark {
         let detector = try DlibMMODDetector.bundled()
