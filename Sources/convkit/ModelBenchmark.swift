@@ -10,6 +10,8 @@ struct ModelBenchmark: Encodable {
     var threads: Int
     var infer_ms: Double
     var train_step_ms: Double?
+    /// The process's peak resident memory after the runs (weights, activations, workspaces), MB.
+    var peak_rss_mb: Double
 
     static func run(_ name: String, batch: Int, train: Bool, seconds: Double) throws -> ModelBenchmark {
         let (net, entry) = try ModelZoo.make(name, classes: name.hasPrefix("lenet") || name.hasPrefix("yolo") ? 10 : 1000)
@@ -30,12 +32,13 @@ struct ModelBenchmark: Encodable {
                 opt.step()
             }
         }
-        return ModelBenchmark(model: entry.name, batch: batch, threads: Parallel.threads, infer_ms: infer, train_step_ms: step)
+        return ModelBenchmark(model: entry.name, batch: batch, threads: Parallel.threads, infer_ms: infer, train_step_ms: step,
+                              peak_rss_mb: PeakMemory.residentMegabytes())
     }
 
     var line: String {
         String(format: "%@ batch %d, %d threads: inference %.2f ms", model, batch, threads, infer_ms) +
-            (train_step_ms.map { String(format: ", training step %.1f ms", $0) } ?? "")
+            (train_step_ms.map { String(format: ", training step %.1f ms", $0) } ?? "") + String(format: ", peak RSS %.0f MB", peak_rss_mb)
     }
 
     func jsonString() -> String {

@@ -13,6 +13,8 @@ struct ONNXBenchmark: Encodable {
     var fused_nodes: Int
     /// Milliseconds per run spent in each operator (with --profile), largest first.
     var profile_ms: [String: Double]?
+    /// The process's peak resident memory after the runs, MB.
+    var peak_rss_mb: Double
 
     static func run(path: String, batch: Int, seconds: Double, profile: Bool = false, tflite: Bool = false) throws -> ONNXBenchmark {
         let url = URL(fileURLWithPath: path)
@@ -37,7 +39,8 @@ struct ONNXBenchmark: Encodable {
             perOp = m.profile.mapValues { $0 * 1000 / Double(runs) }
         }
         return ONNXBenchmark(model: path, batch: batch, threads: Parallel.threads, infer_ms: ms,
-                             nodes: m.operatorCounts.reduce(0) { $0 + $1.1 }, fused_nodes: m.runtimeNodeCount, profile_ms: perOp)
+                             nodes: m.operatorCounts.reduce(0) { $0 + $1.1 }, fused_nodes: m.runtimeNodeCount, profile_ms: perOp,
+                             peak_rss_mb: PeakMemory.residentMegabytes())
     }
 
     var line: String {
