@@ -110,7 +110,8 @@ final class ONNXExportCommandLineTests: XCTestCase {
         XCTAssertEqual(try lastJSONLine(r.out)["model"] as? String, "lenet5")
         for (args, message) in [(["onnx", "export", "--out", dir + "/x.onnx"], "--model"), (["onnx", "export", "--model", "nosuchnet", "--out", dir + "/x.onnx"], "nosuchnet"),
                                 (["onnx", "export", "--model", "lenet5", "--input", "1x28", "--out", dir + "/x.onnx"], "--input"),
-                                (["onnx", "export", "--model", "resnet18", "--weights", weights, "--out", dir + "/x.onnx"], "lenet5")] {
+                                (["onnx", "export", "--model", "resnet18", "--weights", weights, "--out", dir + "/x.onnx"], "lenet5"),
+                                (["onnx", "export", "--weights", weights, "--input", "3x28x28", "--out", dir + "/x.onnx"], "1 channels")] {
             let bad = try runConvkit(args)
             XCTAssertNotEqual(bad.status, 0, "\(args)")
             XCTAssertNil(crashMarker(in: bad.err))

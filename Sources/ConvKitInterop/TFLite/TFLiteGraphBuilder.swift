@@ -70,7 +70,6 @@ struct TFLiteGraphBuilder {
 
     func tensor(_ i: Int) -> TFLiteTensor { file.tensors[i] }
     func shape(_ i: Int) -> [Int] { file.tensors[i].shape }
-    func isConstant(_ i: Int) -> Bool { floatConstants[i] != nil || intConstants[i] != nil }
 
     /// The operator's input `k` (a tensor index), or nil when omitted (−1) or absent.
     func input(_ op: TFLiteOperator, _ k: Int) throws -> Int? {

@@ -166,13 +166,12 @@ enum TFLiteActivation: Int {
 /// Names of TFLite's builtin operators (`BuiltinOperator` in schema.fbs), by code.
 enum TFLiteBuiltin {
     static let add = 0, averagePool2D = 1, concatenation = 2, conv2D = 3, depthwiseConv2D = 4, depthToSpace = 5
-    static let dequantize = 6, fullyConnected = 9, l2Normalization = 11, localResponseNorm = 13, logistic = 14
+    static let dequantize = 6, fullyConnected = 9, localResponseNorm = 13, logistic = 14
     static let maxPool2D = 17, mul = 18, relu = 19, reluN1To1 = 20, relu6 = 21, reshape = 22, resizeBilinear = 23
-    static let softmax = 25, spaceToDepth = 26, tanh = 28, custom = 32, pad = 34, transpose = 39, mean = 40, sub = 41
-    static let div = 42, squeeze = 43, stridedSlice = 45, exp = 47, split = 49, logSoftmax = 50, cast = 53
-    static let prelu = 54, maximum = 55, minimum = 57, padV2 = 60, slice = 65, transposeConv = 67, expandDims = 70
-    static let sum = 74, sqrt = 75, rsqrt = 76, pow = 78, reduceMax = 82, resizeNearest = 97, leakyRelu = 98
-    static let squaredDifference = 99, mirrorPad = 100, abs = 101, hardSwish = 117, gelu = 150
+    static let softmax = 25, spaceToDepth = 26, tanh = 28, pad = 34, transpose = 39, mean = 40, sub = 41
+    static let div = 42, squeeze = 43, exp = 47, logSoftmax = 50, prelu = 54, maximum = 55, minimum = 57, padV2 = 60
+    static let transposeConv = 67, expandDims = 70, sum = 74, sqrt = 75, rsqrt = 76, reduceMax = 82, resizeNearest = 97
+    static let leakyRelu = 98, squaredDifference = 99, mirrorPad = 100, abs = 101, hardSwish = 117
 
     private static let names: [Int: String] = [
         0: "ADD", 1: "AVERAGE_POOL_2D", 2: "CONCATENATION", 3: "CONV_2D", 4: "DEPTHWISE_CONV_2D", 5: "DEPTH_TO_SPACE",

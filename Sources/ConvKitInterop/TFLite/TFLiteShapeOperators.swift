@@ -51,7 +51,7 @@ extension TFLiteGraphBuilder {
         guard shape(out).reduce(1, *) == t.shape.reduce(1, *) else {
             throw opError("dequantizes \(t.shape) into a tensor of shape \(shape(out))")
         }
-        if let f = floatConstants[xi] { setFloatConstant(out, f); return }
+        if let f = floatConstants[xi] { floatConstants[out] = f; return }
         if let q = intConstants[xi], let quant = t.quantization {
             let s = t.shape, n = q.count
             let dim = quant.scale.count > 1 ? (t.quantizationDimension ?? 0) : 0
@@ -60,11 +60,11 @@ extension TFLiteGraphBuilder {
             }
             let inner = dim + 1 < s.count ? s[(dim + 1)...].reduce(1, *) : 1
             let channels = quant.scale.count
-            setFloatConstant(out, (0..<n).map { k in
+            floatConstants[out] = (0..<n).map { k in
                 let c = channels == 1 ? 0 : (k / inner) % channels
                 let zero = c < quant.zeroPoint.count ? quant.zeroPoint[c] : 0
                 return quant.scale[c] * Float(q[k] - zero)
-            })
+            }
             return
         }
         let x = try currentValue(xi)
@@ -166,5 +166,4 @@ extension TFLiteGraphBuilder {
         }
     }
 
-    mutating func setFloatConstant(_ i: Int, _ v: [Float]) { floatConstants[i] = v }
 }

@@ -13,28 +13,27 @@ struct MTCNNBenchmark: Encodable {
 
     static func run(path: String, seconds: Double) throws -> MTCNNBenchmark {
         let mtcnn = try MTCNN.bundled()
-        let image = try ImageFile.load(path)
-        let faces = try mtcnn.detect(image).count
-        let ms = medianMilliseconds(seconds: seconds) { _ = try? mtcnn.detect(image) }
-        return MTCNNBenchmark(pipeline: "mtcnn", image: path, faces: faces, ms: ms)
+        return try measure("mtcnn", path: path, seconds: seconds) { try mtcnn.detect($0).count }
     }
 
     /// `--pipeline blazeface`: MediaPipe's BlazeFace (letterbox, the TFLite network, decoding, weighted NMS) on the image.
     static func runBlazeFace(path: String, seconds: Double) throws -> MTCNNBenchmark {
         let detector = try MediaPipeModels.blazeFace()
-        let image = try ImageFile.load(path)
-        let faces = try detector.detect(image).count
-        let ms = medianMilliseconds(seconds: seconds) { _ = try? detector.detect(image) }
-        return MTCNNBenchmark(pipeline: "blazeface", image: path, faces: faces, ms: ms)
+        return try measure("blazeface", path: path, seconds: seconds) { try detector.detect($0).count }
     }
 
     /// `--pipeline mmod`: dlib's CNN face detector (tiled pyramid, network, windows, NMS) on the image.
     static func runMMOD(path: String, seconds: Double) throws -> MTCNNBenchmark {
         let detector = try DlibMMODDetector.bundled()
+        return try measure("mmod", path: path, seconds: seconds) { try detector.detect($0).count }
+    }
+
+    /// One checked detection (errors surface here), then the median of timed ones.
+    private static func measure(_ pipeline: String, path: String, seconds: Double, detect: (Tensor) throws -> Int) throws -> MTCNNBenchmark {
         let image = try ImageFile.load(path)
-        let faces = try detector.detect(image).count
-        let ms = medianMilliseconds(seconds: seconds) { _ = try? detector.detect(image) }
-        return MTCNNBenchmark(pipeline: "mmod", image: path, faces: faces, ms: ms)
+        let faces = try detect(image)
+        let ms = medianMilliseconds(seconds: seconds) { _ = try? detect(image) }
+        return MTCNNBenchmark(pipeline: pipeline, image: path, faces: faces, ms: ms)
     }
 }
 

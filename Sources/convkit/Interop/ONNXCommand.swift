@@ -78,31 +78,11 @@ struct ONNXRunCommand: ParsableCommand {
     func run() throws {
         threadOptions.apply()
         let m = try ONNXModel(contentsOf: URL(fileURLWithPath: model))
-        var feeds = [String: ONNXValue]()
-        for spec in inputs {
-            let parts = spec.split(separator: "=", maxSplits: 1).map(String.init)
-            let (name, path): (String, String)
-            if parts.count == 2 { (name, path) = (parts[0], parts[1]) } else {
-                guard m.inputs.count == 1 else { throw ValidationError("--input \(spec): the model has \(m.inputs.count) inputs; write NAME=FILE.npy (inputs: \(m.inputs.map(\.name).joined(separator: ", ")))") }
-                (name, path) = (m.inputs[0].name, spec)
-            }
-            feeds[name] = .float(try NumPy.load(path))
-        }
+        let feeds = try ModelRunFiles.feeds(inputs, inputNames: m.inputs.map(\.name)).mapValues { ONNXValue.float($0) }
         let start = Date()
         let out = try Autograd.withoutGradients { try m.run(feeds) }
         let ms = Date().timeIntervalSince(start) * 1000
-        try FileManager.default.createDirectory(atPath: outputDir, withIntermediateDirectories: true)
-        var report = [[String: Any]]()
-        for o in m.outputs {
-            guard let v = out[o.name] else { continue }
-            let file = (outputDir as NSString).appendingPathComponent(o.name.replacingOccurrences(of: "/", with: "_") + ".npy")
-            try NumPy.save(v.floatTensor, to: file)
-            report.append(["name": o.name, "shape": v.shape, "file": file])
-            if !json { print("\(o.name) \(v.shape) → \(file)") }
-        }
-        if json {
-            print(String(data: try JSONSerialization.data(withJSONObject: ["model": model, "outputs": report, "run_ms": ms], options: [.sortedKeys]), encoding: .utf8)!)
-        }
+        try ModelRunFiles.write(out.mapValues(\.floatTensor), names: m.outputs.map(\.name), to: outputDir, model: model, ms: ms, json: json)
     }
 }
 

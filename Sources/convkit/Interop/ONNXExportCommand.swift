@@ -25,6 +25,10 @@ struct ONNXExportCommand: ParsableCommand {
             net = try meta.loadModel(weights: weights, expectedName: model)
             name = meta.model
             shape = try input.map(parseShape) ?? meta.shape
+            guard shape[0] == meta.shape[0] else {
+                throw ValidationError("--input \(shape.map(String.init).joined(separator: "x")): the checkpoint's \(name) takes \(meta.shape[0]) channels")
+            }
+            if let entry = ModelZoo.entries.first(where: { $0.name == name }) { try entry.validate(input: shape) }
         } else {
             guard let model else { throw ValidationError("give --model NAME or --weights CHECKPOINT") }
             guard let entry = ModelZoo.entries.first(where: { $0.name == model.lowercased() }) else {

@@ -376,44 +376,49 @@ enum ONNXShapeOps {
         return [moved.reshaped([n, c * b * b, h / b, w / b])]
     }
 
-    /// Pad: constant, reflect, edge, wrap; negative pads crop. Pads [b_1…b_r, e_1…e_r] (on `axes` from opset 18).
-    /// Padding in inference: the output filled row by row (rows of the last axis) from per-axis source maps
-    /// (−1: `fill`), runs of consecutive source positions copied in bulk.
+    /// Visits the rows (last axis) of a padded output of shape `out` in order: `body(k, base)` with `k` the row's
+    /// first output offset and `base` the source offset its leading indices map to, nil when a leading axis is in
+    /// the constant border. `maps[d][i]` is output position i's source position on axis d (−1: the constant).
+    static func forEachPaddedRow(out: [Int], maps: [[Int]], strides st: [Int], _ body: (Int, Int?) -> Void) {
+        let r = out.count, inner = out[r - 1], n = out.reduce(1, *)
+        var lead = [Int](repeating: 0, count: r - 1)
+        var k = 0
+        while k < n {
+            var base = 0, inside = true
+            for d in 0..<(r - 1) {
+                let m = maps[d][lead[d]]
+                if m < 0 { inside = false; break }
+                base += m * st[d]
+            }
+            body(k, inside ? base : nil)
+            k += inner
+            var d = r - 2
+            while d >= 0 { lead[d] += 1; if lead[d] < out[d] { break }; lead[d] = 0; d -= 1 }
+        }
+    }
+
+    /// Padding in inference: rows filled from the source maps, runs of consecutive source positions copied in bulk.
     static func padRows(_ x: Tensor, out: [Int], maps: [[Int]], strides st: [Int], fill: Float) -> Tensor {
-        let r = out.count, inner = out[r - 1], innerMap = maps[r - 1]
-        let n = out.reduce(1, *)
+        let inner = out[out.count - 1], innerMap = maps[out.count - 1]
         return Tensor(shape: out) { o in
             x.withUnsafeBufferPointer { src in
-                var lead = [Int](repeating: 0, count: r - 1)
-                var k = 0
-                while k < n {
-                    var base = 0, inside = true
-                    for d in 0..<(r - 1) {
-                        let m = maps[d][lead[d]]
-                        if m < 0 { inside = false; break }
-                        base += m * st[d]
+                forEachPaddedRow(out: out, maps: maps, strides: st) { k, base in
+                    guard let base else { (o.baseAddress! + k).update(repeating: fill, count: inner); return }
+                    var j = 0
+                    while j < inner {
+                        let m = innerMap[j]
+                        if m < 0 { o[k + j] = fill; j += 1; continue }
+                        var run = 1   // consecutive source positions: one copy
+                        while j + run < inner && innerMap[j + run] == m + run { run += 1 }
+                        (o.baseAddress! + k + j).update(from: src.baseAddress! + base + m, count: run)
+                        j += run
                     }
-                    if inside {
-                        var j = 0
-                        while j < inner {
-                            let m = innerMap[j]
-                            if m < 0 { o[k + j] = fill; j += 1; continue }
-                            var run = 1   // consecutive source positions: one copy
-                            while j + run < inner && innerMap[j + run] == m + run { run += 1 }
-                            (o.baseAddress! + k + j).update(from: src.baseAddress! + base + m, count: run)
-                            j += run
-                        }
-                    } else {
-                        (o.baseAddress! + k).update(repeating: fill, count: inner)
-                    }
-                    k += inner
-                    var d = r - 2
-                    while d >= 0 { lead[d] += 1; if lead[d] < out[d] { break }; lead[d] = 0; d -= 1 }
                 }
             }
         }
     }
 
+    /// Pad: constant, reflect, edge, wrap; negative pads crop. Pads [b_1…b_r, e_1…e_r] (on `axes` from opset 18).
     static func pad(_ ctx: ONNXNodeContext) throws -> [ONNXValue] {
         let x = try ctx.value(0), s = x.shape, r = s.count
         let mode = try ctx.attributes.string("mode", default: "constant")
@@ -463,21 +468,11 @@ enum ONNXShapeOps {
         }
         var index = [Int](repeating: -1, count: n)
         if n > 0 && r > 0 {
-            let inner = out[r - 1], innerMap = maps[r - 1]
-            var lead = [Int](repeating: 0, count: r - 1)
+            let innerMap = maps[r - 1]
             index.withUnsafeMutableBufferPointer { idx in
-                var k = 0
-                while k < n {
-                    var base = 0, inside = true
-                    for d in 0..<(r - 1) {
-                        let m = maps[d][lead[d]]
-                        if m < 0 { inside = false; break }
-                        base += m * st[d]
-                    }
-                    if inside { for j in 0..<inner { let m = innerMap[j]; idx[k + j] = m < 0 ? -1 : base + m } }
-                    k += inner
-                    var d = r - 2
-                    while d >= 0 { lead[d] += 1; if lead[d] < out[d] { break }; lead[d] = 0; d -= 1 }
+                Self.forEachPaddedRow(out: out, maps: maps, strides: st) { k, base in
+                    guard let base else { return }
+                    for (j, m) in innerMap.enumerated() where m >= 0 { idx[k + j] = base + m }
                 }
             }
         } else if n > 0 {
