@@ -22,6 +22,8 @@ final class FusedInferenceTests: XCTestCase {
          ("gemm stride 2", Conv2D(8, 40, kernel: 3, stride: 2, padding: .symmetric(1)), [1, 8, 15, 16]),
          ("direct", Conv2D(3, 6, kernel: 5, padding: .symmetric(2)), [3, 3, 12, 12]),
          ("depthwise", DepthwiseConv2D(12, kernel: 3, stride: 1, padding: .symmetric(1), bias: false), [2, 12, 9, 11]),
+         ("depthwise stride 2", DepthwiseConv2D(10, kernel: 3, stride: 2, padding: .symmetric(1), bias: false), [2, 10, 13, 37]),
+         ("depthwise 5×5, two rows per vector", DepthwiseConv2D(9, kernel: 5, stride: 1, padding: .symmetric(2)), [1, 9, 7, 7]),
          ("pointwise", Conv2D(20, 36, kernel: 1, bias: false), [1, 20, 7, 9]),
          ("small map, channels in lanes", Conv2D(64, 70, kernel: 3, padding: .symmetric(1)), [2, 64, 7, 7]),
          ("first layer", Conv2D(3, 20, kernel: 7, stride: 2, padding: .symmetric(3), bias: false), [1, 3, 30, 44])]

@@ -101,6 +101,13 @@ void ck_col2im(const ck_conv_geom *g, const float *col, ptrdiff_t ldcol, int p0,
 /// g->c is ignored; x, w, out point at channel 0.
 void ck_depthwise_forward(const ck_conv_geom *g, const float *x, const float *w, const float *bias,
                           int c0, int c1, float *out);
+/// Whether ck_depthwise_rows_forward handles g (AVX-512 active, width stride 1 or 2, at most 64 taps).
+int ck_depthwise_rows_supported(const ck_conv_geom *g);
+/// Depthwise forward over the unpadded input (padding read as zeros through load masks) with the epilogue fused:
+/// out[c] = clamp(conv(x[c], w[c]) + bias[c] + res[c], lo, hi) for channels c0..c1-1 (bias, res may be NULL;
+/// res has out's layout). x, w, res, out point at channel 0.
+void ck_depthwise_rows_forward(const ck_conv_geom *g, const float *x, const float *w, const float *bias,
+                               const float *res, float lo, float hi, int c0, int c1, float *out);
 /// Depthwise backward for channels c0..c1-1: dx += conv^T(dy, w) (if dx != NULL), dw += corr(x, dy) (if dw != NULL).
 void ck_depthwise_backward(const ck_conv_geom *g, const float *x, const float *w, const float *dy,
                            int c0, int c1, float *dx, float *dw);

@@ -69,6 +69,32 @@ func smallMapForward(_ x: Tensor, weight: Tensor, plan: ConvPlan, geometry g: ck
     }
 }
 
+/// Depthwise convolutions with zero padding (`ck_depthwise_rows_forward`): padding by load masks instead of a
+/// padded copy, width stride 2 by an in-register permute, two output rows per vector on maps ≤ 8 wide, and the
+/// epilogue fused. Nil when the kernel does not handle the geometry (then the padded generic kernel runs).
+/// Tasks over (sample, channel block).
+func depthwiseRowsForward(_ x: Tensor, weight: Tensor, plan: ConvPlan, epilogue: ConvEpilogue) -> Tensor? {
+    guard plan.isDepthwise, plan.prePad == nil else { return nil }
+    var g = plan.geometry.cGeometry(channels: 1)
+    guard ck_depthwise_rows_supported(&g) != 0 else { return nil }
+    let N = plan.batch, C = plan.inChannels, S = plan.geometry.inputVolume, P = plan.geometry.outputVolume
+    let blocks = Swift.max(1, Swift.min(C, Parallel.threads * 4 / Swift.max(N, 1)))
+    let per = (C + blocks - 1) / blocks
+    return Tensor(shape: plan.outputShape) { out in
+        x.withUnsafeBufferPointer { xb in weight.withUnsafeBufferPointer { wb in epilogue.withPointers { tail in
+            Parallel.forEach(N * blocks) { t in
+                let n = t / blocks, c0 = (t % blocks) * per, c1 = Swift.min(C, c0 + per)
+                if c0 >= c1 { return }
+                withUnsafePointer(to: g) { gp in
+                    ck_depthwise_rows_forward(gp, xb.baseAddress! + n * C * S, wb.baseAddress, tail.bias,
+                                              tail.residual.map { $0 + n * C * P }, tail.lower, tail.upper,
+                                              Int32(c0), Int32(c1), out.baseAddress! + n * C * P)
+                }
+            }
+        } } }
+    }
+}
+
 /// Rearranges each row (last axis) into its even elements followed by its odd ones, in place
 /// (`ck_split_even_odd`; a padded input is a fresh tensor, so this allocates nothing).
 func splitEvenOdd(_ x: inout Tensor) {

@@ -86,6 +86,7 @@ func convForward(_ x: Tensor, weight: Tensor, options: ConvOptions, epilogue: Co
     if Winograd.isEnabled && Winograd.applies(plan) {
         return Winograd.forward(x, weight: weight, transformed: winogradWeights, plan: plan, epilogue: epilogue)
     }
+    if let y = depthwiseRowsForward(x, weight: weight, plan: plan, epilogue: epilogue) { return y }
     // Padding the input once is cheaper than bounds checks on every tap (1×1 convolutions have none).
     let (xin, geo) = plan.prepare(x, explicitZeros: !plan.geometry.isPointwise)
     let N = plan.batch, G = plan.groups, cin = plan.inChannels, cout = plan.outChannels
