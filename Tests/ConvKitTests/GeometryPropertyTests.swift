@@ -66,29 +66,43 @@ import Testing
     /// padded fallback for other strides) equal the definition on every ISA: widths on both sides of 8, 16 and 32,
     /// strides 1–3, dilation, asymmetric padding, 1-, 2- and 3-D.
     @Test func depthwiseEqualsTheDefinitionOnRandomGeometries() async {
-        let available = availableISAs()
-        defer { ck_force_isa(available.last!) }
         await propertyCheck(count: 150, input: Gen.int(in: 1...3), Gen.int(in: 0...Int(Int32.max))) { rank, seed in
             var rng = SeededGenerator(seed: UInt64(seed))
-            func pick(_ r: ClosedRange<Int>) -> Int { r.lowerBound + Int(rng.next() % UInt64(r.count)) }
-            let c = pick(1...5), n = pick(1...2)
-            let kernel = (0..<rank).map { _ in [1, 3, 3, 5, 7][pick(0...4)] }
-            let dilation = kernel.map { $0 > 1 ? [1, 1, 2][pick(0...2)] : 1 }
-            let stride = (0..<rank).map { _ in [1, 2, 2, 3][pick(0...3)] }
-            let pb = kernel.map { pick(0...($0 / 2 + 1)) }, pa = kernel.map { pick(0...($0 / 2 + 1)) }
-            let maxSide = rank == 3 ? 9 : rank == 2 ? 40 : 70
-            let spatial = (0..<rank).map { i in max(1, dilation[i] * (kernel[i] - 1) + 1 - pb[i] - pa[i]) + pick(0...maxSide) }
-            let x = Tensor.uniform([n, c] + spatial, low: -1, high: 1, rng: &rng)
-            let w = Tensor.uniform([c, 1] + kernel, low: -1, high: 1, rng: &rng)
-            let b = Tensor.uniform([c], low: -1, high: 1, rng: &rng)
-            let options = ConvOptions(stride: stride, padding: .explicit(before: pb, after: pa), dilation: dilation, groups: c)
-            let ref = Reference.conv(x, w, bias: b, stride: stride, padBefore: pb, padAfter: pa, dilation: dilation, groups: c)
-            for isa in available {
-                ck_force_isa(isa)
-                let y = conv(x, weight: w, bias: b, options: options)
-                #expect(y.shape == ref.shape)
-                #expect(y.maxAbsDifference(ref) <= 1e-4, "isa \(isa.rawValue): c \(c) n \(n) \(spatial) k \(kernel) s \(stride) d \(dilation) pad \(pb)/\(pa)")
-            }
+            checkDepthwise(rank: rank, kernels: [1, 3, 3, 5, 7], strides: [1, 2, 2, 3], dilations: [1, 1, 2], rng: &rng)
+        }
+    }
+
+    /// The stride-1, dilation-1 2-D case has its own kernel (input rows shared between output rows); random pads
+    /// and sizes put groups of rows both inside the input and over its borders.
+    @Test func depthwiseStrideOneEqualsTheDefinition() async {
+        await propertyCheck(count: 60, input: Gen.int(in: 0...Int(Int32.max))) { seed in
+            var rng = SeededGenerator(seed: UInt64(seed))
+            checkDepthwise(rank: 2, kernels: [3, 5], strides: [1], dilations: [1], rng: &rng)
+        }
+    }
+
+    private func checkDepthwise(rank: Int, kernels: [Int], strides: [Int], dilations: [Int], rng: inout SeededGenerator) {
+        let available = availableISAs()
+        defer { ck_force_isa(available.last!) }
+        func pick(_ r: ClosedRange<Int>) -> Int { r.lowerBound + Int(rng.next() % UInt64(r.count)) }
+        func pick(_ a: [Int]) -> Int { a[pick(0...(a.count - 1))] }
+        let c = pick(1...5), n = pick(1...2)
+        let kernel = (0..<rank).map { _ in pick(kernels) }
+        let dilation = kernel.map { $0 > 1 ? pick(dilations) : 1 }
+        let stride = (0..<rank).map { _ in pick(strides) }
+        let pb = kernel.map { pick(0...($0 / 2 + 1)) }, pa = kernel.map { pick(0...($0 / 2 + 1)) }
+        let maxSide = rank == 3 ? 9 : rank == 2 ? 40 : 70
+        let spatial = (0..<rank).map { i in max(1, dilation[i] * (kernel[i] - 1) + 1 - pb[i] - pa[i]) + pick(0...maxSide) }
+        let x = Tensor.uniform([n, c] + spatial, low: -1, high: 1, rng: &rng)
+        let w = Tensor.uniform([c, 1] + kernel, low: -1, high: 1, rng: &rng)
+        let b = Tensor.uniform([c], low: -1, high: 1, rng: &rng)
+        let options = ConvOptions(stride: stride, padding: .explicit(before: pb, after: pa), dilation: dilation, groups: c)
+        let ref = Reference.conv(x, w, bias: b, stride: stride, padBefore: pb, padAfter: pa, dilation: dilation, groups: c)
+        for isa in available {
+            ck_force_isa(isa)
+            let y = conv(x, weight: w, bias: b, options: options)
+            #expect(y.shape == ref.shape)
+            #expect(y.maxAbsDifference(ref) <= 1e-4, "isa \(isa.rawValue): c \(c) n \(n) \(spatial) k \(kernel) s \(stride) d \(dilation) pad \(pb)/\(pa)")
         }
     }
 
