@@ -165,6 +165,57 @@ static void dwb_avx512_blocked_weights(const ck_conv_geom *g, const float *x, co
         for (int t = 0; t < kvol; t++) dw[(ptrdiff_t)c * kvol + t] += _mm512_reduce_add_ps(acc[t]);
     }
 }
+
+/// AVX-512, pre-padded input, width stride 2, ≤ 16 taps: both gradients 16 outputs at a time (the generic body
+/// runs scalar strided loops there). dW: the even columns of 32 input columns (one two-source permute) met with
+/// dy, one accumulator per tap. dx: w·dy interleaved with zeros over 32 columns and added at each tap's offset
+/// (the zero lanes leave the odd columns as they are; a task owns its channels, so the read-modify-write is safe).
+CK_TARGET_AVX512
+static void dwb_avx512_stride2(const ck_conv_geom *g, const float *x, const float *w, const float *dy, int c0, int c1,
+                               float *dx, float *dw) {
+    const ptrdiff_t iplane = (ptrdiff_t)g->ih * g->iw, ichan = (ptrdiff_t)g->id * iplane;
+    const ptrdiff_t oplane = (ptrdiff_t)g->oh * g->ow, ochan = (ptrdiff_t)g->od * oplane;
+    const int kvol = g->kd * g->kh * g->kw, ow = g->ow;
+    ptrdiff_t off[16];
+    for (int t = 0; t < kvol; t++) {
+        int e = t % g->kw, b = (t / g->kw) % g->kh, a = t / (g->kw * g->kh);
+        off[t] = (ptrdiff_t)a * g->dd * iplane + (ptrdiff_t)b * g->dh * g->iw + e * g->dw;
+    }
+    int even[16], lo[16], hi[16];
+    for (int l = 0; l < 16; l++) { even[l] = 2 * l; lo[l] = l % 2 ? 16 : l / 2; hi[l] = l % 2 ? 16 : 8 + l / 2; }
+    const __m512i ieven = _mm512_loadu_si512(even), ilo = _mm512_loadu_si512(lo), ihi = _mm512_loadu_si512(hi);
+    const __m512 zero = _mm512_setzero_ps();
+    for (int c = c0; c < c1; c++) {
+        __m512 acc[16], wv[16];
+        for (int t = 0; t < kvol; t++) { acc[t] = zero; wv[t] = _mm512_set1_ps(w[(ptrdiff_t)c * kvol + t]); }
+        for (int z = 0; z < g->od; z++)
+            for (int y = 0; y < g->oh; y++) {
+                const ptrdiff_t row = c * ichan + (ptrdiff_t)z * g->sd * iplane + (ptrdiff_t)y * g->sh * g->iw;
+                const float *gy = dy + c * ochan + z * oplane + (ptrdiff_t)y * ow;
+                for (int x0 = 0; x0 < ow; x0 += 16) {
+                    const int n = ow - x0 < 16 ? ow - x0 : 16, cols = 2 * n - 1;   // input columns 2·x0 … 2·x0 + cols − 1
+                    const __mmask16 mask = (__mmask16)((1u << n) - 1u);
+                    const __mmask16 ma = (__mmask16)(cols >= 16 ? 0xFFFFu : (1u << cols) - 1u);
+                    const __mmask16 mb = (__mmask16)(cols <= 16 ? 0u : (1u << (cols - 16)) - 1u);
+                    const __m512 d = _mm512_maskz_loadu_ps(mask, gy + x0);
+                    for (int t = 0; t < kvol; t++) {
+                        const ptrdiff_t at = row + off[t] + 2 * x0;
+                        if (dw) {
+                            const __m512 A = _mm512_maskz_loadu_ps(ma, x + at), B = _mm512_maskz_loadu_ps(mb, x + at + 16);
+                            acc[t] = _mm512_fmadd_ps(d, _mm512_permutex2var_ps(A, ieven, B), acc[t]);
+                        }
+                        if (dx) {
+                            const __m512 p = _mm512_mul_ps(wv[t], d);
+                            float *dst = dx + at;
+                            _mm512_mask_storeu_ps(dst, ma, _mm512_add_ps(_mm512_maskz_loadu_ps(ma, dst), _mm512_permutex2var_ps(p, ilo, zero)));
+                            _mm512_mask_storeu_ps(dst + 16, mb, _mm512_add_ps(_mm512_maskz_loadu_ps(mb, dst + 16), _mm512_permutex2var_ps(p, ihi, zero)));
+                        }
+                    }
+                }
+            }
+        if (dw) for (int t = 0; t < kvol; t++) dw[(ptrdiff_t)c * kvol + t] += _mm512_reduce_add_ps(acc[t]);
+    }
+}
 #endif
 
 void ck_depthwise_backward(const ck_conv_geom *g, const float *x, const float *w, const float *dy, int c0, int c1, float *dx, float *dw) {
@@ -173,6 +224,10 @@ void ck_depthwise_backward(const ck_conv_geom *g, const float *x, const float *w
     case CK_ISA_AVX512:
         if (!dx && dw && g->pd == 0 && g->ph == 0 && g->pw == 0 && g->sw == 1 && g->kd * g->kh * g->kw <= 16) {
             dwb_avx512_blocked_weights(g, x, dy, c0, c1, dw);
+            return;
+        }
+        if (g->pd == 0 && g->ph == 0 && g->pw == 0 && g->sw == 2 && g->kd * g->kh * g->kw <= 16) {
+            dwb_avx512_stride2(g, x, w, dy, c0, c1, dx, dw);
             return;
         }
         dwb_avx512(g, x, w, dy, c0, c1, dx, dw);

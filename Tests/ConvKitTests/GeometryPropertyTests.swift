@@ -81,6 +81,36 @@ import Testing
         }
     }
 
+    /// Depthwise gradients are the adjoints of the definition: ⟨∂x, v⟩ = ⟨conv(v, w), r⟩ and ⟨∂w, u⟩ = ⟨conv(x, u), r⟩
+    /// for ∂ = convBackward(gradOutput: r), on random geometries (strides 1–3 reach the stride-2 kernel).
+    @Test func depthwiseGradientsAreTheAdjointsOfTheDefinition() async {
+        await propertyCheck(count: 80, input: Gen.int(in: 1...3), Gen.int(in: 0...Int(Int32.max))) { rank, seed in
+            var rng = SeededGenerator(seed: UInt64(seed))
+            func pick(_ r: ClosedRange<Int>) -> Int { r.lowerBound + Int(rng.next() % UInt64(r.count)) }
+            let c = pick(1...5), n = pick(1...2)
+            let kernel = (0..<rank).map { _ in [1, 3, 3, 5][pick(0...3)] }
+            let dilation = kernel.map { $0 > 1 ? [1, 1, 2][pick(0...2)] : 1 }
+            let stride = (0..<rank).map { _ in [1, 2, 2, 3][pick(0...3)] }
+            let pb = kernel.map { pick(0...($0 / 2)) }, pa = kernel.map { pick(0...($0 / 2)) }
+            let maxSide = rank == 3 ? 8 : rank == 2 ? 40 : 70
+            let spatial = (0..<rank).map { i in dilation[i] * (kernel[i] - 1) + 1 + pick(0...maxSide) }
+            let x = Tensor.uniform([n, c] + spatial, low: -1, high: 1, rng: &rng)
+            let w = Tensor.uniform([c, 1] + kernel, low: -1, high: 1, rng: &rng)
+            let options = ConvOptions(stride: stride, padding: .explicit(before: pb, after: pa), dilation: dilation, groups: c)
+            func ref(_ x: Tensor, _ w: Tensor) -> Tensor {
+                Reference.conv(x, w, bias: nil, stride: stride, padBefore: pb, padAfter: pa, dilation: dilation, groups: c)
+            }
+            let r = Tensor.uniform(ref(x, w).shape, low: -1, high: 1, rng: &rng)
+            let v = Tensor.uniform(x.shape, low: -1, high: 1, rng: &rng), u = Tensor.uniform(w.shape, low: -1, high: 1, rng: &rng)
+            let g = convBackward(x, weight: w, gradOutput: r, options: options, needBias: false)
+            let dxv = dot(g.input!, v), expectX = dot(ref(v, w), r)
+            let dwu = dot(g.weight, u), expectW = dot(ref(x, u), r)
+            let where_ = "c \(c) n \(n) \(spatial) k \(kernel) s \(stride) d \(dilation) pad \(pb)/\(pa)"
+            #expect(abs(dxv - expectX) <= 1e-4 * max(1, abs(expectX)), "dx: \(where_)")
+            #expect(abs(dwu - expectW) <= 1e-4 * max(1, abs(expectW)), "dw: \(where_)")
+        }
+    }
+
     private func checkDepthwise(rank: Int, kernels: [Int], strides: [Int], dilations: [Int], rng: inout SeededGenerator) {
         let available = availableISAs()
         defer { ck_force_isa(available.last!) }
