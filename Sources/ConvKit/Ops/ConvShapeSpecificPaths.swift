@@ -18,11 +18,11 @@ func firstLayerForward(_ x: Tensor, weight: Tensor, plan: ConvPlan, geometry: ck
     let K = Int(g.c * g.kh * g.kw), M = plan.outChannels
     // A real window (1×1 stride-2 projections measured 2–4× slower here), taps that fit the kernel's tables.
     guard plan.groups == 1, plan.geometry.rank == 2, g.kh * g.kw > 1, K <= 1280, g.sw <= 2, g.iw <= 4096,
-          plan.usesGEMM || plan.usesDirectKernel else { return nil }
+          plan.usesGEMM || plan.hasFewFilters else { return nil }
     let ow = Int(g.ow), P0 = Int(g.oh * g.ow)
     let firstLayer = g.c <= 4 && K <= 256 && M > 16
     let longRows = ow >= 32 && M <= 64 && plan.usesGEMM
-    let fewFiltersLargeMap = plan.usesDirectKernel && P0 >= 4096
+    let fewFiltersLargeMap = plan.hasFewFilters && P0 >= 4096
     guard firstLayer || longRows || fewFiltersLargeMap else { return nil }
     g.split_even_odd = g.sw == 2 ? 1 : 0
     guard ck_direct_rows_supported(&g) != 0 else { return nil }

@@ -45,7 +45,14 @@ public struct ConvPlan {
 
     public var outputShape: [Int] { [batch, outChannels] + geometry.output }
     /// Few filters per group: a direct kernel beats im2col + GEMM, whose packing dominates at this size.
-    var usesDirectKernel: Bool { outChannels / groups <= 16 && !isDepthwise && !geometry.isPointwise }
+    /// At most 16 filters per group over a real window (not depthwise, not 1×1).
+    var hasFewFilters: Bool { outChannels / groups <= 16 && !isDepthwise && !geometry.isPointwise }
+    /// The direct kernel (no im2col) for few filters: register-blocked at width stride 1, scalar passes over the
+    /// output otherwise, which lose to the GEMM unless the taps are few (96→16 4×4/2 dilation 4 at 35²: 25× PyTorch's
+    /// forward time on the direct kernel).
+    var usesDirectKernel: Bool {
+        hasFewFilters && (geometry.stride.last == 1 || inChannels / groups * geometry.kernelVolume <= 32)
+    }
     var isDepthwise: Bool { groups == inChannels && groups == outChannels && groups > 1 }
     /// Whether `conv` runs a GEMM (im2col or pointwise) rather than a direct or depthwise kernel.
     var usesGEMM: Bool { !usesDirectKernel && !isDepthwise }
