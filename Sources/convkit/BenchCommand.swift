@@ -21,6 +21,8 @@ struct BenchCommand: ParsableCommand {
     @Flag(help: "With --onnx or --tflite: also report the time per operator type.") var profile = false
     @Flag(help: "With --model: also time a training step (forward, backward, SGD update).") var train = false
     @Option(help: "Seconds to spend timing each case (0.05…60).") var seconds: Double = 0.6
+    @Flag(help: "Also print, on standard error, the algorithm each convolution took and, when measured, every candidate's time.") var explain = false
+    @Flag(help: "Choose convolution algorithms by the fixed rules instead of timing the candidates once per shape (deterministic).") var noTune = false
     @Option(help: "Time a pipeline instead: sliding-windows (crop-by-crop against the convolutional implementation), unet-step (a U-Net training step), style-step (a style-transfer evaluation through VGG-16 features), decode (one image file, --image), mtcnn (a full face detection on --image), mmod (dlib's CNN face detector on --image), blazeface (MediaPipe's TFLite face detector on --image), face-embedding (dlib's ResNet per 150×150 chip, --batch chips at once, and the whole recognition of --image).") var pipeline: String?
     @Option(help: "Image side for --pipeline (14…2048; default 128 for sliding-windows, 256 for the others).") var size: Int?
     @Option(help: "U-Net base width for --pipeline unet-step (1…128).") var width = 16
@@ -35,6 +37,13 @@ struct BenchCommand: ParsableCommand {
 
     func run() throws {
         threadOptions.apply()
+        ConvAlgorithm.tuning = !noTune
+        defer {
+            if explain {
+                let lines = ConvTuner.decisions.map(\.line)
+                FileHandle.standardError.write((lines.joined(separator: "\n") + (lines.isEmpty ? "" : "\n")).data(using: .utf8)!)
+            }
+        }
         if let pipeline, ["mtcnn", "mmod", "blazeface"].contains(pipeline) {
             guard let image else { throw ValidationError("--pipeline \(pipeline) needs --image FILE") }
             let r = pipeline == "mmod" ? try MTCNNBenchmark.runMMOD(path: image, seconds: seconds)

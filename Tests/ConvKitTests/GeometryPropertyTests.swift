@@ -111,6 +111,38 @@ import Testing
         }
     }
 
+    /// Every algorithm of the table equals the definition wherever its kernel claims support, on random odd
+    /// geometries (the tuner may pick any of them); each algorithm is met at least once on AVX-512.
+    @Test func everySupportedAlgorithmEqualsTheDefinition() {
+        var rng = SeededGenerator(seed: 2026)
+        func pick(_ a: [Int]) -> Int { a[Int(rng.next() % UInt64(a.count))] }
+        var seen = Set<ConvAlgorithm>()
+        for _ in 0..<160 {
+            let depthwise = pick([0, 0, 0, 1]) == 1
+            let cin = depthwise ? pick([8, 16, 24]) : pick([1, 3, 4, 16, 24, 40])
+            let cout = depthwise ? cin : pick([1, 6, 16, 32, 70])
+            let k = pick([1, 3, 3, 5, 7]), s = pick([1, 1, 2]), d = k > 1 ? pick([1, 1, 2]) : 1
+            let pb = [pick(Array(0...(k / 2))), pick(Array(0...(k / 2)))], pa = [pick(Array(0...(k / 2))), pick(Array(0...(k / 2)))]
+            let ext = d * (k - 1) + 1
+            let h = max(1, ext - pb[0] - pa[0]) + pick(Array(0...24)), w = max(1, ext - pb[1] - pa[1]) + pick([0, 3, 6, 13, 20, 27])
+            let n = pick([1, 1, 2]), groups = depthwise ? cin : 1
+            let x = Tensor.uniform([n, cin, h, w], low: -1, high: 1, rng: &rng)
+            let wt = Tensor.uniform([cout, cin / groups, k, k], low: -1, high: 1, rng: &rng)
+            let b = Tensor.uniform([cout], low: -1, high: 1, rng: &rng)
+            let options = ConvOptions(stride: [s, s], padding: .explicit(before: pb, after: pa), dilation: [d, d], groups: groups)
+            let ref = Reference.conv(x, wt, bias: b, stride: [s, s], padBefore: pb, padAfter: pa, dilation: [d, d], groups: groups)
+            let scale = max(1, ref.scalars.map(abs).max() ?? 0)
+            for a in ConvAlgorithm.supported(input: x.shape, weight: wt.shape, options: options) {
+                seen.insert(a)
+                let y = conv(x, weight: wt, bias: b, options: options, algorithm: a)
+                #expect(y.shape == ref.shape)
+                #expect(y.maxAbsDifference(ref) <= 1e-4 * scale, "\(a): \(x.shape) * \(wt.shape) s \(s) d \(d) pad \(pb)/\(pa)")
+            }
+        }
+        let expected: Set<ConvAlgorithm> = ck_active_isa() == CK_ISA_AVX512 ? Set(ConvAlgorithm.allCases) : [.gemm, .winograd]
+        #expect(expected.isSubset(of: seen), "algorithms never met: \(expected.subtracting(seen))")
+    }
+
     private func checkDepthwise(rank: Int, kernels: [Int], strides: [Int], dilations: [Int], rng: inout SeededGenerator) {
         let available = availableISAs()
         defer { ck_force_isa(available.last!) }

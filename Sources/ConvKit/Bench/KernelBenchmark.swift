@@ -59,7 +59,8 @@ public struct KernelBenchmark: Codable {
             let x = Tensor.normal(input, rng: &rng)
             let w = Tensor.normal([cout, input[1] / groups] + Array(repeating: k, count: spatial), rng: &rng)
             let o = ConvOptions(stride: [stride], padding: .symmetric(pad), dilation: [dilation], groups: groups)
-            let fwd = medianMilliseconds(seconds: seconds) { _ = conv(x, weight: w, options: o) }
+            // Inference (no gradient recording): the tuned algorithm when tuning is on.
+            let fwd = Autograd.withoutGradients { medianMilliseconds(seconds: seconds) { _ = conv(x, weight: w, options: o) } }
             let gy = Tensor.normal(conv(x, weight: w, options: o).shape, rng: &rng)
             let fb = forwardOnly ? 0 : medianMilliseconds(seconds: seconds) {
                 _ = conv(x, weight: w, options: o)

@@ -44,8 +44,8 @@ public struct ConvPlan {
     }
 
     public var outputShape: [Int] { [batch, outChannels] + geometry.output }
-    /// Few filters per group: a direct kernel beats im2col + GEMM, whose packing dominates at this size.
-    /// At most 16 filters per group over a real window (not depthwise, not 1×1).
+    /// At most 16 filters per group over a real window (not depthwise, not 1×1): a direct kernel can beat
+    /// im2col + GEMM, whose packing dominates at this size.
     var hasFewFilters: Bool { outChannels / groups <= 16 && !isDepthwise && !geometry.isPointwise }
     /// The direct kernel (no im2col) for few filters: register-blocked at width stride 1, scalar passes over the
     /// output otherwise, which lose to the GEMM unless the taps are few (96→16 4×4/2 dilation 4 at 35²: 25× PyTorch's
@@ -56,6 +56,14 @@ public struct ConvPlan {
     var isDepthwise: Bool { groups == inChannels && groups == outChannels && groups > 1 }
     /// Whether `conv` runs a GEMM (im2col or pointwise) rather than a direct or depthwise kernel.
     var usesGEMM: Bool { !usesDirectKernel && !isDepthwise }
+
+    /// The geometry `prepare(_:explicitZeros: true)` convolves over: zero padding made part of the input.
+    var zeroPaddedGeometry: WindowGeometry {
+        var g = geometry
+        g.input = (0..<g.rank).map { g.input[$0] + g.padBefore[$0] + g.padAfter[$0] }
+        g.padBefore = g.padBefore.map { _ in 0 }; g.padAfter = g.padBefore
+        return g
+    }
 
     /// Applies reflect/replicate padding (and zero padding too when `explicitZeros`); returns the input to
     /// convolve and its geometry. Padding the input once is cheaper than bounds checks on every tap.
@@ -78,30 +86,62 @@ public struct ConvPlan {
 /// N-d convolution (cross-correlation, as every framework computes it).
 /// - Shapes: x [N, Cin, *S], weight [Cout, Cin/groups, *K], bias [Cout] → [N, Cout, *O] with
 ///   O_i = ⌊(S_i + p_before + p_after − d_i·(K_i−1) − 1)/s_i⌋ + 1.
-/// - Paths: depthwise (groups == Cin == Cout) runs a direct kernel; 1×1 stride-1 runs a plain GEMM;
-///   everything else runs GEMM with im2col packed on the fly into the GEMM's panels.
+/// - Paths: the entries of `ConvAlgorithm` (Winograd, depthwise rows, direct rows, channels in lanes, and the
+///   general im2col GEMM), chosen per shape by `ConvTuner`.
 public func conv(_ x: Tensor, weight: Tensor, bias: Tensor? = nil, options: ConvOptions = ConvOptions()) -> Tensor {
     convForward(x, weight: weight, options: options, epilogue: ConvEpilogue(bias: bias))
 }
 
+/// The convolution by one algorithm of `ConvAlgorithm.supported(input:weight:options:)`, bypassing the choice
+/// (tests of every algorithm against the definition; comparing algorithms).
+public func conv(_ x: Tensor, weight: Tensor, bias: Tensor? = nil, options: ConvOptions = ConvOptions(), algorithm: ConvAlgorithm) -> Tensor {
+    let plan = ConvPlan(input: x.shape, weight: weight.shape, options: options)
+    precondition(ConvAlgorithm.supported(plan).contains(algorithm), "\(algorithm) does not support \(x.shape) * \(weight.shape) with \(options)")
+    return convForward(x, weight: weight, plan: plan, algorithm: algorithm, epilogue: ConvEpilogue(bias: bias))
+}
+
 /// The convolution with a fused tail (`epilogue`: bias, residual, clamp) and, for the Winograd path,
-/// optionally weights already transformed (`winogradWeights`, from `Winograd.transformWeights`).
+/// optionally weights already transformed (`winogradWeights`, from `Winograd.transformWeights`). The algorithm
+/// comes from `ConvTuner` (rules, or a measured choice for inference).
 func convForward(_ x: Tensor, weight: Tensor, options: ConvOptions, epilogue: ConvEpilogue,
                  winogradWeights: WinogradWeights? = nil) -> Tensor {
     let plan = ConvPlan(input: x.shape, weight: weight.shape, options: options)
     epilogue.check(outputShape: plan.outputShape)
-    if Winograd.isEnabled && Winograd.applies(plan) {
-        return Winograd.forward(x, weight: weight, transformed: winogradWeights, plan: plan, epilogue: epilogue)
+    let (algorithm, measured) = ConvTuner.algorithm(for: plan, residual: epilogue.residual != nil) { a in
+        convForward(x, weight: weight, plan: plan, algorithm: a, epilogue: epilogue, winogradWeights: winogradWeights)
     }
-    if let y = depthwiseRowsForward(x, weight: weight, plan: plan, epilogue: epilogue) { return y }
+    if let y = measured { return y }
+    return convForward(x, weight: weight, plan: plan, algorithm: algorithm, epilogue: epilogue, winogradWeights: winogradWeights)
+}
+
+/// The convolution by one algorithm, which must be in `ConvAlgorithm.supported(plan)`.
+func convForward(_ x: Tensor, weight: Tensor, plan: ConvPlan, algorithm: ConvAlgorithm, epilogue: ConvEpilogue,
+                 winogradWeights: WinogradWeights? = nil) -> Tensor {
+    switch algorithm {
+    case .winograd:
+        return Winograd.forward(x, weight: weight, transformed: winogradWeights, plan: plan, epilogue: epilogue)
+    case .depthwiseRows:
+        return depthwiseRowsForward(x, weight: weight, plan: plan, epilogue: epilogue)
+    case .directRows:
+        let (xin, geo) = plan.prepare(x, explicitZeros: true)
+        return directRowsForward(xin, weight: weight, plan: plan, geometry: geo.cGeometry(channels: plan.inChannels), epilogue: epilogue)
+    case .channelsInLanes:
+        let (xin, geo) = plan.prepare(x, explicitZeros: !plan.geometry.isPointwise)
+        return channelsInLanesForward(xin, weight: weight, plan: plan, geometry: geo.cGeometry(channels: plan.inChannels), epilogue: epilogue)
+    case .gemm:
+        return gemmForward(x, weight: weight, plan: plan, epilogue: epilogue)
+    }
+}
+
+/// The general path: im2col packed into the GEMM panels, a plain GEMM for 1×1, the few-filter direct kernel,
+/// or the generic depthwise kernel over a padded copy.
+func gemmForward(_ x: Tensor, weight: Tensor, plan: ConvPlan, epilogue: ConvEpilogue) -> Tensor {
     // Padding the input once is cheaper than bounds checks on every tap (1×1 convolutions have none).
     let (xin, geo) = plan.prepare(x, explicitZeros: !plan.geometry.isPointwise)
     let N = plan.batch, G = plan.groups, cin = plan.inChannels, cout = plan.outChannels
     let cg = cin / G, mg = cout / G, P = geo.outputVolume, S = geo.inputVolume
     let K = cg * geo.kernelVolume
     let cgeo = geo.cGeometry(channels: cg)
-    if let y = firstLayerForward(xin, weight: weight, plan: plan, geometry: cgeo, epilogue: epilogue) { return y }
-    if let y = smallMapForward(xin, weight: weight, plan: plan, geometry: cgeo, epilogue: epilogue) { return y }
     return Tensor(shape: plan.outputShape) { out in
         let o = out.baseAddress!
         xin.withUnsafeBufferPointer { xb in weight.withUnsafeBufferPointer { wb in epilogue.withPointers { tail in

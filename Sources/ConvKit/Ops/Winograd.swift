@@ -12,9 +12,16 @@ public enum Winograd {
         applies(ConvPlan(input: input, weight: weight, options: options))
     }
 
+    /// Whether the Winograd kernel handles this convolution at all (3×3, stride 1, dilation 1, ungrouped 2-D,
+    /// zero padding); `applies` adds the rule of where it pays.
+    static func supports(_ plan: ConvPlan) -> Bool {
+        let g = plan.geometry
+        return g.rank == 2 && g.kernel == [3, 3] && g.stride == [1, 1] && g.dilation == [1, 1] && plan.groups == 1 && plan.prePad == nil
+    }
+
     static func applies(_ plan: ConvPlan) -> Bool {
         let g = plan.geometry
-        guard g.rank == 2, g.kernel == [3, 3], g.stride == [1, 1], g.dilation == [1, 1], plan.groups == 1, plan.prePad == nil else { return false }
+        guard supports(plan) else { return false }
         // Few tiles make the 16 GEMMs too thin to run efficiently: ResNet's 7×7 maps at batch 1 (16 tiles)
         // stay on im2col + GEMM, also with cached transformed weights (measured: no faster).
         let tiles = ((g.output[0] + 1) / 2) * ((g.output[1] + 1) / 2)
