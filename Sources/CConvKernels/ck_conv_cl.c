@@ -2,7 +2,8 @@
 //
 // The im2col GEMM puts output positions in vector lanes; 49 positions fill 49 of its 64 columns. Here the
 // product is transposed: a 7 × 32 micro-tile holds 7 positions (a run of an output row, broadcast) by 32 output
-// channels (two vectors), so maps whose width is a multiple of 7 waste nothing. Each k-block packs the patches
+// channels (two vectors), so maps whose width is a multiple of 7 waste nothing (other widths gather the panels
+// that cross a row end). Each k-block packs the patches
 // of every position (7-wide runs: masked loads, permutes for stride 2) and the weights of the caller's channels
 // (k-major by 16×16 register transposes), accumulates the products into a [positions × channels] scratch,
 // and finally stores it transposed to NCHW through the epilogue (bias, residual, clamp).
@@ -44,30 +45,37 @@ static inline __attribute__((always_inline)) void cl_ukr(int kc, const float *a,
     }
 }
 
-/// Patches of positions [7q, 7q + 7) for taps [k0, k0 + kc): dst[q][k][i], pre-padded input.
+/// Patches of positions [7q, 7q + 7) for taps [k0, k0 + kc): dst[q][k][i], pre-padded input. A panel whose 7
+/// positions lie in one output row is one masked load (a permute for stride 2); one that crosses a row end (maps
+/// whose width is not a multiple of 7) or passes the last position is gathered lane by lane, zeros past the end.
 static void cl_pack_patches(const ck_conv_geom *g, const float *x, int k0, int kc, int panels, float *dst) {
     const ptrdiff_t plane = (ptrdiff_t)g->ih * g->iw;
-    const int kvol = g->kh * g->kw;
+    const int kvol = g->kh * g->kw, P = g->oh * g->ow;
     const __m512i even = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
-    ptrdiff_t base[CL_MAX_POSITIONS / CL_MR];   // start of each panel's run in channel 0
+    enum { MAXQ = (CL_MAX_POSITIONS + CL_MR - 1) / CL_MR };
+    ptrdiff_t off[MAXQ][CL_MR];   // each lane's position in channel 0 (−1: past the last position)
+    int whole[MAXQ];              // the panel is one run of a row
     for (int q = 0; q < panels; q++) {
-        const int p = q * CL_MR, oy = p / g->ow, ox = p % g->ow;
-        base[q] = (ptrdiff_t)oy * g->sh * g->iw + (ptrdiff_t)ox * g->sw;
+        const int p = q * CL_MR;
+        whole[q] = p + CL_MR <= P && p % g->ow + CL_MR <= g->ow;
+        for (int i = 0; i < CL_MR; i++) {
+            const int pi = p + i, oy = pi / g->ow, ox = pi % g->ow;
+            off[q][i] = pi < P ? (ptrdiff_t)oy * g->sh * g->iw + (ptrdiff_t)ox * g->sw : -1;
+        }
     }
     int e = k0 % g->kw, b = (k0 / g->kw) % g->kh, c = k0 / kvol;
     for (int kk = 0; kk < kc; kk++) {
         const float *tap = x + c * plane + (ptrdiff_t)b * g->dh * g->iw + (ptrdiff_t)e * g->dw;
         float *d = dst + kk * CL_MR;
-        if (g->sw == 1) {
-            for (int q = 0; q < panels; q++)
-                _mm512_mask_storeu_ps(d + (ptrdiff_t)q * kc * CL_MR, 0x7F, _mm512_maskz_loadu_ps(0x7F, tap + base[q]));
-        } else if (g->sw == 2) {
-            for (int q = 0; q < panels; q++)   // s[0], s[2], …, s[12]
-                _mm512_mask_storeu_ps(d + (ptrdiff_t)q * kc * CL_MR, 0x7F,
-                                      _mm512_permutexvar_ps(even, _mm512_maskz_loadu_ps(0x1FFF, tap + base[q])));
-        } else {
-            for (int q = 0; q < panels; q++)
-                for (int i = 0; i < CL_MR; i++) d[(ptrdiff_t)q * kc * CL_MR + i] = tap[base[q] + (ptrdiff_t)i * g->sw];
+        for (int q = 0; q < panels; q++) {
+            float *dq = d + (ptrdiff_t)q * kc * CL_MR;
+            if (whole[q] && g->sw == 1) {
+                _mm512_mask_storeu_ps(dq, 0x7F, _mm512_maskz_loadu_ps(0x7F, tap + off[q][0]));
+            } else if (whole[q] && g->sw == 2) {   // s[0], s[2], …, s[12]
+                _mm512_mask_storeu_ps(dq, 0x7F, _mm512_permutexvar_ps(even, _mm512_maskz_loadu_ps(0x1FFF, tap + off[q][0])));
+            } else {
+                for (int i = 0; i < CL_MR; i++) dq[i] = off[q][i] >= 0 ? tap[off[q][i]] : 0.0f;
+            }
         }
         if (++e == g->kw) { e = 0; if (++b == g->kh) { b = 0; c++; } }
     }
@@ -75,11 +83,11 @@ static void cl_pack_patches(const ck_conv_geom *g, const float *x, int k0, int k
 
 static void cl_forward(const ck_conv_geom *g, const float *W, const float *x, int m0, int m1, const float *bias,
                        const float *res, float lo, float hi, float *out) {
-    const int K = g->c * g->kh * g->kw, P = g->oh * g->ow, panels = P / CL_MR;
+    const int K = g->c * g->kh * g->kw, P = g->oh * g->ow, panels = (P + CL_MR - 1) / CL_MR;
     const int mc = m1 - m0, npanels = (mc + CL_NR - 1) / CL_NR, ldc = npanels * CL_NR;
-    float *Ap = ck_workspace(0, (size_t)P * CL_KC);
+    float *Ap = ck_workspace(0, (size_t)panels * CL_MR * CL_KC);
     float *Bp = ck_workspace(1, (size_t)ldc * CL_KC);
-    float *Ct = ck_workspace(4, (size_t)P * ldc);
+    float *Ct = ck_workspace(4, (size_t)panels * CL_MR * ldc);   // rows past P are computed and not stored
     if (!Ap || !Bp || !Ct) return;   // out of memory, recorded by ck_workspace
     for (int pc = 0; pc < K; pc += CL_KC) {
         const int kc = K - pc < CL_KC ? K - pc : CL_KC;
@@ -110,7 +118,7 @@ static void cl_forward(const ck_conv_geom *g, const float *W, const float *x, in
 int ck_conv_cl_supported(const ck_conv_geom *g) {
 #if CK_X86
     return ck_active_isa() == CK_ISA_AVX512 && g->id == 1 && g->kd == 1 && g->od == 1 && g->pd == 0 && g->ph == 0 &&
-           g->pw == 0 && g->ow % CL_MR == 0 && g->oh * g->ow <= CL_MAX_POSITIONS;
+           g->pw == 0 && g->oh * g->ow <= CL_MAX_POSITIONS;
 #else
     (void)g;
     return 0;
