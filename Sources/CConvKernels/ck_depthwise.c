@@ -90,6 +90,14 @@ CK_INSTANTIATE(CK_DW_VARIANT)
 
 #if CK_X86
 #include <immintrin.h>
+/// off[t] = the offset of tap t (depth a, row b, column e) from a window's origin in a channel: a·dd·plane + b·dh·iw + e·dw.
+static void dw_tap_offsets(const ck_conv_geom *g, ptrdiff_t *off) {
+    const ptrdiff_t iplane = (ptrdiff_t)g->ih * g->iw;
+    for (int t = 0; t < g->kd * g->kh * g->kw; t++) {
+        int e = t % g->kw, b = (t / g->kw) % g->kh, a = t / (g->kw * g->kh);
+        off[t] = (ptrdiff_t)a * g->dd * iplane + (ptrdiff_t)b * g->dh * g->iw + e * g->dw;
+    }
+}
 /// AVX-512, pre-padded input and stride 1 along the width: each 16-wide output segment sums all taps in one
 /// register (k² loads and FMAs, one store) instead of k² passes over the output.
 CK_TARGET_AVX512
@@ -98,10 +106,7 @@ static void dwf_avx512_blocked(const ck_conv_geom *g, const float *x, const floa
     const ptrdiff_t oplane = (ptrdiff_t)g->oh * g->ow, ochan = (ptrdiff_t)g->od * oplane;
     const int kvol = g->kd * g->kh * g->kw, ow = g->ow;
     ptrdiff_t off[64];
-    for (int t = 0; t < kvol; t++) {
-        int e = t % g->kw, b = (t / g->kw) % g->kh, a = t / (g->kw * g->kh);
-        off[t] = (ptrdiff_t)a * g->dd * iplane + (ptrdiff_t)b * g->dh * g->iw + e * g->dw;
-    }
+    dw_tap_offsets(g, off);
     for (int c = c0; c < c1; c++) {
         const float *wc = w + (ptrdiff_t)c * kvol;
         const __m512 b0 = _mm512_set1_ps(bias ? bias[c] : 0.0f);
@@ -144,10 +149,7 @@ static void dwb_avx512_blocked_weights(const ck_conv_geom *g, const float *x, co
     const ptrdiff_t oplane = (ptrdiff_t)g->oh * g->ow, ochan = (ptrdiff_t)g->od * oplane;
     const int kvol = g->kd * g->kh * g->kw, ow = g->ow;
     ptrdiff_t off[16];
-    for (int t = 0; t < kvol; t++) {
-        int e = t % g->kw, b = (t / g->kw) % g->kh, a = t / (g->kw * g->kh);
-        off[t] = (ptrdiff_t)a * g->dd * iplane + (ptrdiff_t)b * g->dh * g->iw + e * g->dw;
-    }
+    dw_tap_offsets(g, off);
     for (int c = c0; c < c1; c++) {
         __m512 acc[16];
         for (int t = 0; t < 16; t++) acc[t] = _mm512_setzero_ps();
@@ -177,10 +179,7 @@ static void dwb_avx512_stride2(const ck_conv_geom *g, const float *x, const floa
     const ptrdiff_t oplane = (ptrdiff_t)g->oh * g->ow, ochan = (ptrdiff_t)g->od * oplane;
     const int kvol = g->kd * g->kh * g->kw, ow = g->ow;
     ptrdiff_t off[16];
-    for (int t = 0; t < kvol; t++) {
-        int e = t % g->kw, b = (t / g->kw) % g->kh, a = t / (g->kw * g->kh);
-        off[t] = (ptrdiff_t)a * g->dd * iplane + (ptrdiff_t)b * g->dh * g->iw + e * g->dw;
-    }
+    dw_tap_offsets(g, off);
     int even[16], lo[16], hi[16];
     for (int l = 0; l < 16; l++) { even[l] = 2 * l; lo[l] = l % 2 ? 16 : l / 2; hi[l] = l % 2 ? 16 : 8 + l / 2; }
     const __m512i ieven = _mm512_loadu_si512(even), ilo = _mm512_loadu_si512(lo), ihi = _mm512_loadu_si512(hi);

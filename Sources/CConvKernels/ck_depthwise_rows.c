@@ -83,8 +83,7 @@ static int dw_fill_rows(const ck_conv_geom *g, int z, int y, int mode, dw_rows_t
                 t->row1[i] = ok1 ? plane + (ptrdiff_t)iy1 * g->iw : 0;
                 t->keep0[i] = ok0 ? 0xFFFF : 0;
                 t->keep1[i] = ok1 ? 0xFFFF : 0;
-                all &= ok0 && (mode != DW_PAIR || ok1 || yr + 1 >= g->oh);
-                if (mode == DW_PAIR && yr + 1 >= g->oh) all = 0;
+                all &= ok0 && (mode != DW_PAIR || ok1);   // a pair past the last row is an edge group too
             }
     }
     return all;

@@ -2,9 +2,9 @@ import CConvKernels
 import Foundation
 
 /// The forward algorithms of a convolution. Each has a support test (the geometries its kernel handles) and a
-/// rule of thumb (where it was measured to win); `ConvAlgorithm.choose` takes the rules, or, when tuning is on
-/// and the call runs without gradient recording (inference), times every supported algorithm once per shape and
-/// keeps the fastest, the way oneDNN and cuDNN pick primitives.
+/// rule of thumb (where it was measured to win); `ConvTuner` takes the rules, or, when tuning is on and the call
+/// runs without gradient recording (inference), times every supported algorithm once per shape and keeps the
+/// fastest, the way oneDNN and cuDNN pick primitives.
 public enum ConvAlgorithm: String, CaseIterable, Sendable, Codable {
     /// Winograd F(2×2, 3×3): 3×3, stride 1, dilation 1, ungrouped 2-D convolutions with zero padding.
     case winograd
@@ -48,26 +48,38 @@ public enum ConvAlgorithm: String, CaseIterable, Sendable, Codable {
     }
 }
 
+/// A convolution as the choice sees it: input [N, C, spatial…], weight [Cout, Cin/groups, kernel…] and the window.
+public struct ConvShape: Hashable, Codable, Sendable {
+    public var input: [Int], weight: [Int], stride: [Int], padBefore: [Int], padAfter: [Int], dilation: [Int], groups: Int
+
+    init(_ plan: ConvPlan) {
+        let g = plan.geometry
+        input = [plan.batch, plan.inChannels] + g.input
+        weight = [plan.outChannels, plan.inChannels / plan.groups] + g.kernel
+        stride = g.stride; padBefore = g.padBefore; padAfter = g.padAfter; dilation = g.dilation; groups = plan.groups
+    }
+}
+
 /// One decision: the convolution, the algorithm taken and, when measured, each candidate's time.
 public struct ConvDecision: Codable, Sendable {
-    public var input: [Int], weight: [Int], stride: [Int], padBefore: [Int], padAfter: [Int], dilation: [Int], groups: Int
+    public var shape: ConvShape
     public var algorithm: ConvAlgorithm
     /// Milliseconds per candidate (best of the timed runs); empty when the rules chose.
     public var measured: [String: Double]
 
     public var line: String {
         let times = measured.sorted { $0.value < $1.value }.map { String(format: "%@ %.3f ms", $0.key, $0.value) }
-        return "conv \(input) * \(weight) stride \(stride) pad \(padBefore)/\(padAfter) dilation \(dilation) groups \(groups)"
+        let c = shape
+        return "conv \(c.input) * \(c.weight) stride \(c.stride) pad \(c.padBefore)/\(c.padAfter) dilation \(c.dilation) groups \(c.groups)"
             + " → \(algorithm.rawValue)" + (times.isEmpty ? " (rule)" : " (" + times.joined(separator: ", ") + ")")
     }
 }
 
 /// The per-process table of decisions, keyed by everything the choice depends on (shapes, geometry, fused
-/// residual, threads, instruction set). Thread-safe.
+/// residual, threads, instruction set, whether it was measured). Thread-safe.
 public enum ConvTuner {
     struct Key: Hashable {
-        var input: [Int], weight: [Int], stride: [Int], padBefore: [Int], padAfter: [Int], dilation: [Int], groups: Int
-        var residual: Bool, threads: Int, isa: UInt32, tuned: Bool
+        var shape: ConvShape, residual: Bool, threads: Int, isa: UInt32, tuned: Bool
     }
     nonisolated(unsafe) private static var table: [Key: ConvDecision] = [:]
     nonisolated(unsafe) private static var order: [Key] = []
@@ -79,26 +91,17 @@ public enum ConvTuner {
         return order.compactMap { table[$0] }
     }
 
-    public static func reset() {
-        lock.lock(); table = [:]; order = []; lock.unlock()
-    }
-
     /// The algorithm for this call: the cached decision, else the rule, else (tuning, inference) the fastest of the
     /// supported algorithms over a few runs of `run` (whose result for the winner is returned too, so the first
     /// call costs the timing runs but no extra pass).
     static func algorithm(for plan: ConvPlan, residual: Bool, run: (ConvAlgorithm) -> Tensor) -> (ConvAlgorithm, Tensor?) {
         let tune = ConvAlgorithm.tuning && ck_no_grad_depth() > 0
-        let g = plan.geometry
-        let key = Key(input: [plan.batch, plan.inChannels] + g.input, weight: [plan.outChannels, plan.inChannels / plan.groups] + g.kernel,
-                      stride: g.stride, padBefore: g.padBefore, padAfter: g.padAfter, dilation: g.dilation, groups: plan.groups,
-                      residual: residual, threads: Parallel.threads, isa: ck_active_isa().rawValue, tuned: tune)
+        let key = Key(shape: ConvShape(plan), residual: residual, threads: Parallel.threads, isa: ck_active_isa().rawValue, tuned: tune)
         lock.lock()
         if let d = table[key] { lock.unlock(); return (d.algorithm, nil) }
         lock.unlock()
         let candidates = ConvAlgorithm.supported(plan)
-        var decision = ConvDecision(input: key.input, weight: key.weight, stride: key.stride, padBefore: key.padBefore,
-                                    padAfter: key.padAfter, dilation: key.dilation, groups: key.groups,
-                                    algorithm: ConvAlgorithm.rule(plan), measured: [:])
+        var decision = ConvDecision(shape: key.shape, algorithm: ConvAlgorithm.rule(plan), measured: [:])
         var result: Tensor? = nil
         if tune && candidates.count > 1 {
             var best = Double.infinity

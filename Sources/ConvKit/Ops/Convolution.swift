@@ -58,12 +58,7 @@ public struct ConvPlan {
     var usesGEMM: Bool { !usesDirectKernel && !isDepthwise }
 
     /// The geometry `prepare(_:explicitZeros: true)` convolves over: zero padding made part of the input.
-    var zeroPaddedGeometry: WindowGeometry {
-        var g = geometry
-        g.input = (0..<g.rank).map { g.input[$0] + g.padBefore[$0] + g.padAfter[$0] }
-        g.padBefore = g.padBefore.map { _ in 0 }; g.padAfter = g.padBefore
-        return g
-    }
+    var zeroPaddedGeometry: WindowGeometry { geometry.paddingAbsorbed }
 
     /// Applies reflect/replicate padding (and zero padding too when `explicitZeros`); returns the input to
     /// convolve and its geometry. Padding the input once is cheaper than bounds checks on every tap.
@@ -76,10 +71,7 @@ public struct ConvPlan {
         }
         let pairs = [(0, 0), (0, 0)] + Swift.zip(geometry.padBefore, geometry.padAfter).map { ($0, $1) }
         let xp = x.padded(pairs, mode: fill == .reflect ? .reflect : .replicate)
-        var g = geometry
-        g.input = Array(xp.shape[2...])
-        g.padBefore = g.padBefore.map { _ in 0 }; g.padAfter = g.padBefore
-        return (xp, g)
+        return (xp, geometry.paddingAbsorbed)
     }
 }
 
@@ -202,9 +194,7 @@ func gemmForward(_ x: Tensor, weight: Tensor, plan: ConvPlan, epilogue: ConvEpil
 /// Zero-pads the spatial axes of x by the geometry's amounts; returns the padded input and a geometry
 /// without padding over it.
 func zeroPadded(_ x: Tensor, _ geo: WindowGeometry) -> (Tensor, WindowGeometry) {
-    var g = geo
-    g.input = (0..<geo.rank).map { geo.input[$0] + geo.padBefore[$0] + geo.padAfter[$0] }
-    g.padBefore = g.padBefore.map { _ in 0 }; g.padAfter = g.padBefore
+    let g = geo.paddingAbsorbed
     let c = geo.cGeometry(channels: 1), planes = x.shape[0] * x.shape[1]
     let pb = geo.cGeometry(channels: 1).padsAfter(geo)
     let out = Tensor(shape: Array(x.shape[..<2]) + g.input) { o in
@@ -217,6 +207,16 @@ func zeroPadded(_ x: Tensor, _ geo: WindowGeometry) -> (Tensor, WindowGeometry) 
         }
     }
     return (out, g)
+}
+
+extension WindowGeometry {
+    /// The same windows over an input that already holds the padding: input + before + after, no padding.
+    var paddingAbsorbed: WindowGeometry {
+        var g = self
+        g.input = (0..<rank).map { input[$0] + padBefore[$0] + padAfter[$0] }
+        g.padBefore = padBefore.map { _ in 0 }; g.padAfter = g.padBefore
+        return g
+    }
 }
 
 extension ck_conv_geom {
