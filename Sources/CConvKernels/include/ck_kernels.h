@@ -151,6 +151,46 @@ void ck_gemv_rows(const float *W, ptrdiff_t ldw, int K, const float *x, int r0, 
 void ck_conv_epilogue(float *y, int rows, int cols, ptrdiff_t ldy, const float *bias, const float *res, ptrdiff_t ldr,
                       float lo, float hi);
 
+/// The blocked layout of inference plans (NCHW16c): a map [C, H, W] is stored as ⌈C/16⌉ blocks of [H][W][16],
+/// channel 16·b + l of position (y, x) at ((b·H + y)·W + x)·16 + l; lanes past C hold zeros.
+/// A convolution into the blocked layout reads a blocked input (16 channels a block, 1 apart, positions 16 apart)
+/// or, for first layers, a plain NCHW input that carries its own zero padding (all channels in one block,
+/// ih·iw apart, positions 1 apart).
+typedef struct {
+    int icb;          ///< channels per input block: 16 (blocked input) or the plain input's channel count
+    int nib;          ///< input blocks (of this group)
+    ptrdiff_t ics;    ///< elements between consecutive channels of a block: 1 blocked, ih·iw plain
+    ptrdiff_t ps;     ///< elements between horizontally adjacent input positions: 16 blocked, 1 plain
+    ptrdiff_t ibs;    ///< elements between input blocks: ih·iw·16 blocked
+    int ih, iw, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow;
+} ck_blocked_geom;
+
+/// Output blocks [ob0, ob1) and rows [oy0, oy1) of out [ob][oh][ow][16] = clamp(conv(x, w) + bias + res, lo, hi)
+/// with w [ob][nib][kh][kw][icb][16] (output block, input block, tap, input channel, 16 output channels); bias
+/// [16·blocks] and res (out's layout) may be NULL. x, w, bias, res and out point at block 0. A plain input must
+/// carry its padding (ph = pw = 0).
+void ck_blocked_conv(const ck_blocked_geom *g, const float *x, const float *w, const float *bias, const float *res,
+                     float lo, float hi, int ob0, int ob1, int oy0, int oy1, float *out);
+
+/// Depthwise convolution (one filter per channel) in the blocked layout, blocks [b0, b1) and rows [oy0, oy1):
+/// out[b] = clamp(Σ_taps w[b][kh][kw][16] · x[b][tap] + bias[b] + res[b], lo, hi); w [blocks][kh][kw][16], bias and
+/// res may be NULL; x, w, bias, res and out point at block 0 (g->icb, nib, ics, ps, ibs are not read).
+void ck_blocked_depthwise(const ck_blocked_geom *g, const float *x, const float *w, const float *bias, const float *res,
+                          float lo, float hi, int b0, int b1, int oy0, int oy1, float *out);
+/// Pooling in the blocked layout over blocks [b0, b1), rows [oy0, oy1): mode 0 max (NaN propagates, padding never
+/// wins, an empty window gives −FLT_MAX), 1 average counting the padding, 2 average over the valid positions —
+/// the windows of ck_maxpool_forward / ck_avgpool_forward.
+void ck_blocked_pool(int mode, const ck_blocked_geom *g, const float *x, int b0, int b1, int oy0, int oy1, float *out);
+/// out[b][0..16) = mean over the P positions of x[b][P][16], for blocks [b0, b1).
+void ck_blocked_global_average(const float *x, ptrdiff_t P, int b0, int b1, float *out);
+/// out[i] = clamp(a[i] + b[i], lo, hi) for the 16·n floats of n vectors.
+void ck_blocked_add(const float *a, const float *b, float lo, float hi, ptrdiff_t n, float *out);
+
+/// Blocks [b0, b1) of the blocked layout out [⌈C/16⌉][P][16] from the plain x [C][P] (lanes past C zero), and
+/// the inverse: channels of blocks [b0, b1) of out [C][P] from x [⌈C/16⌉][P][16]. P = positions of a plane.
+void ck_to_blocked(const float *x, int C, ptrdiff_t P, int b0, int b1, float *out);
+void ck_from_blocked(const float *x, int C, ptrdiff_t P, int b0, int b1, float *out);
+
 /// A task of a parallel loop: runs iteration i with the caller's context.
 typedef void (*ck_task_fn)(void *ctx, long i);
 /// Runs fn(ctx, i) for i in 0..<count on the calling thread and up to threads − 1 persistent workers;

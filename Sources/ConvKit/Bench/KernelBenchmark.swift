@@ -8,6 +8,8 @@ public struct KernelBenchmark: Codable {
         public var name: String
         public var n, cin, h, w, cout, k, stride, pad, dilation, groups: Int
         public var fwd_ms, fwdbwd_ms: Double
+        /// Forward in the blocked layout of inference plans (input and output NCHW16c, conversions not counted).
+        public var blocked_fwd_ms: Double?
     }
     /// A 1-D case (length `l`) or a 3-D one (`d`, `h`, `w`), the shapes file's fields echoed; the kernel cubic of side k.
     public struct ConvNDResult: Codable {
@@ -72,9 +74,12 @@ public struct KernelBenchmark: Codable {
             let groups = c.groups ?? 1, dil = c.dilation ?? 1
             let (fwd, fb) = timeConv(input: [c.n, c.cin, c.h, c.w], cout: c.cout, k: c.k, stride: c.stride, pad: c.pad,
                                      dilation: dil, groups: groups)
+            let blocked = timeBlockedConv(input: [c.n, c.cin, c.h, c.w], cout: c.cout, k: c.k, stride: c.stride, pad: c.pad,
+                                          dilation: dil, groups: groups, seconds: seconds, rng: &rng)
             r.conv2d.append(ConvResult(name: c.name, n: c.n, cin: c.cin, h: c.h, w: c.w, cout: c.cout, k: c.k, stride: c.stride,
-                                       pad: c.pad, dilation: dil, groups: groups, fwd_ms: fwd, fwdbwd_ms: fb))
-            progress(String(format: "conv2d %@: fwd %.3f ms, fwd+bwd %.3f ms", c.name, fwd, fb))
+                                       pad: c.pad, dilation: dil, groups: groups, fwd_ms: fwd, fwdbwd_ms: fb, blocked_fwd_ms: blocked))
+            progress(String(format: "conv2d %@: fwd %.3f ms, fwd+bwd %.3f ms", c.name, fwd, fb)
+                     + (blocked.map { String(format: ", blocked fwd %.3f ms", $0) } ?? ""))
         }
         for c in s.conv1d ?? [] {
             let groups = c.groups ?? 1, dil = c.dilation ?? 1
@@ -100,6 +105,27 @@ public struct KernelBenchmark: Codable {
             progress(String(format: "maxpool2d (%d,%d,%d,%d) k%d s%d: %.3f ms", p.n, p.c, p.h, p.w, p.k, p.stride, ms))
         }
         return r
+    }
+
+    /// Median forward time of the blocked kernel on this convolution, nil where a plan would not use it (depthwise,
+    /// or groups that do not hold whole blocks). Inputs of at most 4 channels are read plain, as a plan reads them.
+    static func timeBlockedConv(input: [Int], cout: Int, k: Int, stride: Int, pad: Int, dilation: Int, groups: Int,
+                                seconds: Double, rng: inout SeededGenerator) -> Double? {
+        let options = ConvOptions(stride: [stride], padding: .symmetric(pad), dilation: [dilation], groups: groups)
+        let w = Tensor.normal([cout, input[1] / groups, k, k], rng: &rng)
+        let plan = ConvPlan(input: input, weight: w.shape, options: options)
+        let plain = input[1] <= 4
+        guard !plan.isDepthwise, BlockedConvolution.supports(plan, plainInput: plain) else { return nil }
+        let bc = BlockedConvolution(weight: w, bias: Tensor.normal([cout], rng: &rng), plan: plan, plainInput: plain)
+        let x = Tensor.normal([input[0], bc.inputElements], rng: &rng)
+        var out = [Float](repeating: 0, count: input[0] * bc.outputElements)
+        return x.withUnsafeBufferPointer { xb in
+            out.withUnsafeMutableBufferPointer { ob in
+                medianMilliseconds(seconds: seconds) {
+                    bc.run(xb.baseAddress!, batch: input[0], residual: nil, lower: 0, upper: .infinity, ob.baseAddress!)
+                }
+            }
+        }
     }
 
     public func jsonString() -> String {

@@ -1,0 +1,131 @@
+import CConvKernels
+
+/// A 1-D or 2-D convolution prepared for the blocked kernel (`ck_blocked_conv`): weights in its order, the bias
+/// padded to whole blocks, the geometry resolved for one input shape. The output is blocked; the input is
+/// blocked, or plain NCHW for first layers (`plainInput`: few input channels, where 16-channel blocks would be
+/// mostly padding), which the caller pads (`plainPadding`).
+///
+/// Weights [Cout, Cin/g, kh, kw] become [g][⌈Cout_g/16⌉][nib][kh][kw][icb][16] — output block, input block, tap,
+/// input channel, 16 output channels — with zeros for the channels past Cout_g and Cin_g.
+struct BlockedConvolution {
+    let plainInput: Bool
+    let groups: Int, inChannels: Int, outChannels: Int
+    /// Blocks per group of the input and output (ungrouped: all of them).
+    let inBlocks: Int, outBlocks: Int
+    let geometry: ck_blocked_geom
+    /// For a plain input: the padding to apply before the kernel reads it (the kernel's geometry has none).
+    let plainPadding: WindowGeometry?
+    let weights: [Float]
+    /// [groups·outBlocks·16], zeros past each group's channels.
+    let bias: [Float]?
+
+    /// Whether the blocked kernel runs this convolution: 1-D or 2-D, zero padding, and groups either 1 or with
+    /// whole blocks per group (a plain input: groups 1 only). Depthwise convolutions have their own kernel.
+    static func supports(_ plan: ConvPlan, plainInput: Bool) -> Bool {
+        let g = plan.geometry
+        guard g.rank <= 2, plan.prePad == nil else { return false }
+        if plan.groups == 1 { return true }
+        return !plainInput && (plan.inChannels / plan.groups) % BlockedLayout.lanes == 0
+            && (plan.outChannels / plan.groups) % BlockedLayout.lanes == 0
+    }
+
+    init(weight w: Tensor, bias b: Tensor?, plan: ConvPlan, plainInput: Bool) {
+        precondition(BlockedConvolution.supports(plan, plainInput: plainInput), "blocked kernel cannot run \(plan)")
+        self.plainInput = plainInput
+        groups = plan.groups; inChannels = plan.inChannels; outChannels = plan.outChannels
+        let lanes = BlockedLayout.lanes
+        let cinG = inChannels / groups, coutG = outChannels / groups
+        inBlocks = plainInput ? 1 : BlockedLayout.blocks(cinG)
+        outBlocks = BlockedLayout.blocks(coutG)
+        var geo = plan.geometry
+        if plainInput && (geo.padBefore.contains { $0 > 0 } || geo.padAfter.contains { $0 > 0 }) {
+            plainPadding = geo
+            geo = geo.paddingAbsorbed
+        } else {
+            plainPadding = nil
+        }
+        let c = geo.cGeometry(channels: cinG)
+        let icb = plainInput ? cinG : lanes
+        let plane = Int(c.ih) * Int(c.iw)
+        geometry = ck_blocked_geom(icb: Int32(icb), nib: Int32(inBlocks), ics: plainInput ? plane : 1,
+                                   ps: plainInput ? 1 : lanes, ibs: plane * lanes,
+                                   ih: c.ih, iw: c.iw, kh: c.kh, kw: c.kw, sh: c.sh, sw: c.sw, ph: c.ph, pw: c.pw,
+                                   dh: c.dh, dw: c.dw, oh: c.oh, ow: c.ow)
+        let taps = Int(c.kh) * Int(c.kw)
+        let (groups, inBlocks, outBlocks) = (groups, inBlocks, outBlocks)
+        weights = [Float](unsafeUninitializedCapacity: groups * outBlocks * inBlocks * taps * icb * lanes) { buf, count in
+            count = buf.count
+            w.withUnsafeBufferPointer { src in
+                var i = 0
+                for gi in 0..<groups {
+                    for ob in 0..<outBlocks {
+                        for ib in 0..<inBlocks {
+                            for t in 0..<taps {
+                                for ic in 0..<icb {
+                                    let cin = plainInput ? ic : ib * lanes + ic
+                                    for ol in 0..<lanes {
+                                        let cout = ob * lanes + ol
+                                        buf[i] = cin < cinG && cout < coutG ? src[((gi * coutG + cout) * cinG + cin) * taps + t] : 0
+                                        i += 1
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        bias = b.map { b in
+            (0..<(groups * outBlocks * lanes)).map { i in
+                let gi = i / (outBlocks * lanes), o = i % (outBlocks * lanes)
+                return o < coutG ? b.scalars[gi * coutG + o] : 0
+            }
+        }
+    }
+
+    /// Elements of one image's output: groups·outBlocks blocks of oh·ow·16.
+    var outputElements: Int { groups * outBlocks * Int(geometry.oh) * Int(geometry.ow) * BlockedLayout.lanes }
+    /// Elements of one image's input as the kernel reads it (plain: padded [Cin, ih, iw]).
+    var inputElements: Int {
+        let plane = Int(geometry.ih) * Int(geometry.iw)
+        return plainInput ? inChannels * plane : groups * inBlocks * plane * BlockedLayout.lanes
+    }
+
+    /// out = clamp(conv(x) + bias + residual, lo, hi) for `batch` images; x as the kernel reads it (plain inputs
+    /// already padded), out and residual blocked. Work is split over images, groups, output blocks and rows.
+    func run(_ x: UnsafePointer<Float>, batch: Int, residual: UnsafePointer<Float>?, lower: Float, upper: Float,
+             _ out: UnsafeMutablePointer<Float>) {
+        let oh = Int(geometry.oh), plane = oh * Int(geometry.ow) * BlockedLayout.lanes
+        let inPerGroup = plainInput ? inputElements : inBlocks * Int(geometry.ih) * Int(geometry.iw) * BlockedLayout.lanes
+        let wPerGroup = weights.count / groups
+        // Output blocks in chunks of the kernel's widest tile (4), rows split until every thread has work.
+        let obChunk = Swift.min(4, outBlocks), obParts = (outBlocks + obChunk - 1) / obChunk
+        let units = batch * groups * obParts
+        let rowParts = Swift.min(oh, Swift.max(1, (2 * Parallel.threads + units - 1) / units))
+        let rowChunk = (oh + rowParts - 1) / rowParts
+        weights.withUnsafeBufferPointer { wb in
+            withOptionalPointer(bias) { bp in
+                withUnsafePointer(to: geometry) { gp in
+                    Parallel.forEach(units * rowParts) { t in
+                        let r = t % rowParts, u = t / rowParts
+                        let op = u % obParts, gi = (u / obParts) % groups, n = u / (obParts * groups)
+                        let ob0 = op * obChunk, ob1 = Swift.min(outBlocks, ob0 + obChunk)
+                        let oy0 = r * rowChunk, oy1 = Swift.min(oh, oy0 + rowChunk)
+                        if oy0 >= oy1 { return }
+                        let o = out + (n * groups + gi) * outBlocks * plane
+                        ck_blocked_conv(gp, x + n * groups * inPerGroup + gi * inPerGroup, wb.baseAddress! + gi * wPerGroup,
+                                        bp.map { $0 + gi * outBlocks * BlockedLayout.lanes },
+                                        residual.map { $0 + (n * groups + gi) * outBlocks * plane },
+                                        lower, upper, Int32(ob0), Int32(ob1), Int32(oy0), Int32(oy1), o)
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Calls `body` with a pointer to the array's elements, or nil.
+func withOptionalPointer<R>(_ a: [Float]?, _ body: (UnsafePointer<Float>?) -> R) -> R {
+    guard let a else { return body(nil) }
+    return a.withUnsafeBufferPointer { body($0.baseAddress!) }
+}

@@ -1,0 +1,176 @@
+import CConvKernels
+@testable import ConvKit
+import XCTest
+
+/// The kernels of the blocked layout (NCHW16c) against the definitions, on random geometries and every ISA the
+/// machine has: channel counts on both sides of the 16-lane blocks, borders, strides, dilation, asymmetric
+/// padding, grouped and plain (first-layer) inputs, and the fused epilogue.
+final class BlockedKernelTests: XCTestCase {
+    override func tearDown() { ck_force_isa(availableISAs().last!) }
+
+    func testPackAndUnpackAreInverseAndZeroThePaddingLanes() {
+        var rng = SeededGenerator(seed: 3)
+        for c in [1, 5, 16, 17, 40] {
+            let x = Tensor.uniform([2, c, 3, 7], low: -1, high: 1, rng: &rng)
+            let b = BlockedLayout.pack(x)
+            XCTAssertEqual(b.shape, [2, BlockedLayout.blocks(c), 3, 7, 16])
+            // Channel 16·k + l of position p sits at ((k·P) + p)·16 + l; lanes past c are zero.
+            for n in 0..<2 { for k in 0..<BlockedLayout.blocks(c) { for p in 0..<21 { for l in 0..<16 {
+                let v = b.scalars[((n * BlockedLayout.blocks(c) + k) * 21 + p) * 16 + l]
+                let ch = 16 * k + l
+                XCTAssertEqual(v, ch < c ? x.scalars[(n * c + ch) * 21 + p] : 0)
+            } } } }
+            XCTAssertEqual(BlockedLayout.unpack(b, channels: c), x)
+        }
+    }
+
+    func testConvolutionEqualsTheDefinition() {
+        var rng = SeededGenerator(seed: 2027)
+        func pick(_ r: ClosedRange<Int>) -> Int { r.lowerBound + Int(rng.next() % UInt64(r.count)) }
+        for trial in 0..<120 {
+            let plain = trial % 5 == 0
+            let rank = pick(1...2)
+            let groups = plain ? 1 : [1, 1, 1, 2][pick(0...3)]
+            let cinG = plain ? pick(1...6) : (groups > 1 ? 16 * pick(1...2) : [1, 3, 16, 17, 33][pick(0...4)])
+            let coutG = groups > 1 ? 16 * pick(1...2) : [1, 8, 16, 20, 48, 70][pick(0...5)]
+            let k = (0..<rank).map { _ in [1, 1, 2, 3, 3, 5, 7][pick(0...6)] }
+            let s = (0..<rank).map { _ in [1, 1, 2, 3][pick(0...3)] }
+            let d = k.map { $0 > 1 ? [1, 1, 2][pick(0...2)] : 1 }
+            let pb = k.map { pick(0...($0 / 2 + 1)) }, pa = k.map { pick(0...($0 / 2 + 1)) }
+            let spatial = (0..<rank).map { i in Swift.max(1, d[i] * (k[i] - 1) + 1 - pb[i] - pa[i]) + pick(0...(rank == 1 ? 40 : 20)) }
+            let n = pick(1...2)
+            let x = Tensor.uniform([n, cinG * groups] + spatial, low: -1, high: 1, rng: &rng)
+            let w = Tensor.uniform([coutG * groups, cinG] + k, low: -1, high: 1, rng: &rng)
+            let b = Tensor.uniform([coutG * groups], low: -1, high: 1, rng: &rng)
+            let options = ConvOptions(stride: s, padding: .explicit(before: pb, after: pa), dilation: d, groups: groups)
+            let plan = ConvPlan(input: x.shape, weight: w.shape, options: options)
+            var ref = Reference.conv(x, w, bias: b, stride: s, padBefore: pb, padAfter: pa, dilation: d, groups: groups)
+            let residual = Tensor.uniform(ref.shape, low: -1, high: 1, rng: &rng)
+            let useResidual = trial % 3 == 0
+            let (lo, hi): (Float, Float) = [(-.infinity, .infinity), (0, .infinity), (0, 0.5)][trial % 3]
+            if useResidual { ref = ref + residual }
+            ref = ref.clamped(min: lo, max: hi)
+            let bc = BlockedConvolution(weight: w, bias: b, plan: plan, plainInput: plain)
+            let input = plain ? (bc.plainPadding.map { zeroPadded(x, $0).0 } ?? x) : BlockedLayout.pack(x)
+            let res = useResidual ? BlockedLayout.pack(residual) : nil
+            let where_ = "trial \(trial) plain \(plain) n \(n) cin \(cinG)×\(groups) cout \(coutG) \(spatial) k \(k) s \(s) d \(d) pad \(pb)/\(pa)"
+            for isa in availableISAs() {
+                ck_force_isa(isa)
+                var out = [Float](repeating: .nan, count: n * bc.outputElements)
+                input.withUnsafeBufferPointer { xb in out.withUnsafeMutableBufferPointer { ob in
+                    withOptionalPointer(res?.scalars) { rp in
+                        bc.run(xb.baseAddress!, batch: n, residual: rp, lower: lo, upper: hi, ob.baseAddress!)
+                    }
+                } }
+                let blocked = Tensor(shape: [n, groups * bc.outBlocks] + ref.shape[2...] + [16], scalars: out)
+                let y = BlockedLayout.unpack(blocked, channels: coutG * groups)
+                XCTAssertEqual(y.shape, ref.shape, where_)
+                let tol = 3e-6 * Float(cinG * k.reduce(1, *)).squareRoot() * 4
+                XCTAssertLessThanOrEqual(y.maxAbsDifference(ref), tol, "isa \(isa.rawValue) \(where_)")
+                // Lanes past the channels stay zero, so a following layer can read whole blocks.
+                let plane = ref.shape[2...].reduce(1, *) * 16
+                for (i, v) in out.enumerated() where (i / plane) % bc.outBlocks * 16 + i % 16 >= coutG {
+                    XCTAssertEqual(v, 0, "padding lane \(i): \(where_)")
+                }
+            }
+        }
+    }
+
+    /// Runs `body` on the blocked form of x and unpacks its output of `channels` channels and `spatial` extents.
+    private func blockedRun(_ x: Tensor, outChannels: Int, outSpatial: [Int], residual: Tensor? = nil,
+                            _ body: (UnsafePointer<Float>, UnsafePointer<Float>?, UnsafeMutablePointer<Float>) -> Void) -> Tensor {
+        let xb = BlockedLayout.pack(x), rb = residual.map { BlockedLayout.pack($0) }
+        let n = x.shape[0], cb = BlockedLayout.blocks(outChannels)
+        var out = [Float](repeating: .nan, count: n * cb * outSpatial.reduce(1, *) * 16)
+        xb.withUnsafeBufferPointer { xp in out.withUnsafeMutableBufferPointer { op in
+            withOptionalPointer(rb?.scalars) { rp in body(xp.baseAddress!, rp, op.baseAddress!) }
+        } }
+        return BlockedLayout.unpack(Tensor(shape: [n, cb] + outSpatial + [16], scalars: out), channels: outChannels)
+    }
+
+    func testDepthwiseEqualsTheDefinition() {
+        var rng = SeededGenerator(seed: 91)
+        func pick(_ r: ClosedRange<Int>) -> Int { r.lowerBound + Int(rng.next() % UInt64(r.count)) }
+        for trial in 0..<150 {
+            let rank = pick(1...2), c = [1, 7, 16, 19, 40][pick(0...4)], n = pick(1...2)
+            let k = (0..<rank).map { _ in [1, 3, 3, 5, 7][pick(0...4)] }
+            let s = (0..<rank).map { _ in [1, 1, 2, 2, 3][pick(0...4)] }
+            let d = k.map { $0 > 1 ? [1, 1, 2][pick(0...2)] : 1 }
+            let pb = k.map { pick(0...($0 / 2 + 1)) }, pa = k.map { pick(0...($0 / 2 + 1)) }
+            let spatial = (0..<rank).map { i in Swift.max(1, d[i] * (k[i] - 1) + 1 - pb[i] - pa[i]) + pick(0...(rank == 1 ? 50 : 24)) }
+            let x = Tensor.uniform([n, c] + spatial, low: -1, high: 1, rng: &rng)
+            let w = Tensor.uniform([c, 1] + k, low: -1, high: 1, rng: &rng)
+            let b = Tensor.uniform([c], low: -1, high: 1, rng: &rng)
+            let plan = ConvPlan(input: x.shape, weight: w.shape,
+                                options: ConvOptions(stride: s, padding: .explicit(before: pb, after: pa), dilation: d, groups: c))
+            var ref = Reference.conv(x, w, bias: b, stride: s, padBefore: pb, padAfter: pa, dilation: d, groups: c)
+            let residual = trial % 2 == 0 ? Tensor.uniform(ref.shape, low: -1, high: 1, rng: &rng) : nil
+            if let residual { ref = ref + residual }
+            let (lo, hi): (Float, Float) = [(-.infinity, .infinity), (0, 6), (0, .infinity)][trial % 3]
+            ref = ref.clamped(min: lo, max: hi)
+            let dw = BlockedDepthwise(weight: w, bias: b, plan: plan)
+            for isa in availableISAs() {
+                ck_force_isa(isa)
+                let y = blockedRun(x, outChannels: c, outSpatial: Array(ref.shape[2...]), residual: residual) { xp, rp, op in
+                    dw.run(xp, batch: n, residual: rp, lower: lo, upper: hi, op)
+                }
+                XCTAssertLessThanOrEqual(y.maxAbsDifference(ref), 1e-5 * Float(k.reduce(1, *)),
+                                         "isa \(isa.rawValue) trial \(trial) c \(c) \(spatial) k \(k) s \(s) d \(d) pad \(pb)/\(pa)")
+            }
+        }
+    }
+
+    func testPoolingEqualsTheNCHWKernels() {
+        var rng = SeededGenerator(seed: 17)
+        func pick(_ r: ClosedRange<Int>) -> Int { r.lowerBound + Int(rng.next() % UInt64(r.count)) }
+        var checked = 0
+        defer { XCTAssertGreaterThan(checked, 80) }
+        for trial in 0..<120 {
+            let rank = pick(1...2), c = [3, 16, 21][pick(0...2)], n = pick(1...2)
+            let k = (0..<rank).map { _ in pick(1...4) }
+            let s = (0..<rank).map { _ in pick(1...3) }
+            let p = k.map { pick(0...($0 / 2)) }
+            let mode: BlockedPooling.Mode = [.max, .averageCountingPadding, .average][trial % 3]
+            let d = mode == .max ? k.map { $0 > 1 ? pick(1...2) : 1 } : k.map { _ in 1 }
+            let spatial = (0..<rank).map { i in d[i] * (k[i] - 1) + 1 + pick(0...20) }
+            var x = Tensor.uniform([n, c] + spatial, low: -1, high: 1, rng: &rng)
+            if trial % 7 == 0 { x.scalars[pick(0...(x.count - 1))] = .nan }
+            let options = PoolOptions(kernel: k, stride: s, padding: .symmetric(p[0]), dilation: d, ceilMode: trial % 2 == 0,
+                                      countIncludePad: mode == .averageCountingPadding)
+            // Symmetric padding per axis as the options give it (one amount for every axis).
+            let geo = WindowGeometry(input: spatial, kernel: k, stride: s, padding: .symmetric(p[0]), dilation: d, ceilMode: trial % 2 == 0)
+            guard geo.output.allSatisfy({ $0 > 0 }), geo.padBefore.enumerated().allSatisfy({ $0.element <= k[$0.offset] / 2 }) else { continue }
+            let ref = mode == .max ? maxPool(x, options, returnIndices: false).output : avgPool(x, options)
+            let pool = BlockedPooling(geo, channels: c, mode: mode)
+            checked += 1
+            for isa in availableISAs() {
+                ck_force_isa(isa)
+                let y = blockedRun(x, outChannels: c, outSpatial: geo.output) { xp, _, op in pool.run(xp, batch: n, op) }
+                XCTAssertEqual(y.shape, ref.shape)
+                for (a, b) in zip(y.scalars, ref.scalars) {
+                    XCTAssert(a.isNaN == b.isNaN && (a.isNaN || abs(a - b) <= 1e-6), "isa \(isa.rawValue) trial \(trial) \(mode) \(spatial) k \(k) s \(s) d \(d) p \(p): \(a) vs \(b)")
+                }
+            }
+        }
+    }
+
+    func testGlobalAverageAndResidualSum() {
+        var rng = SeededGenerator(seed: 5)
+        let x = Tensor.uniform([2, 21, 5, 3], low: -1, high: 1, rng: &rng)
+        let ref = x.mean(axes: [2, 3], keepingDims: true)
+        for isa in availableISAs() {
+            ck_force_isa(isa)
+            let y = blockedRun(x, outChannels: 21, outSpatial: [1, 1]) { xp, _, op in
+                ck_blocked_global_average(xp, 15, 0, 4, op)   // two images × two blocks, one after the other
+            }
+            XCTAssertLessThanOrEqual(y.maxAbsDifference(ref), 1e-6)
+            let a = BlockedLayout.pack(x), b = BlockedLayout.pack(x * 2)
+            var out = [Float](repeating: 0, count: a.count)
+            a.withUnsafeBufferPointer { ap in b.withUnsafeBufferPointer { bp in out.withUnsafeMutableBufferPointer { op in
+                ck_blocked_add(ap.baseAddress!, bp.baseAddress!, 0, 2, a.count / 16, op.baseAddress!)
+            } } }
+            let sum = BlockedLayout.unpack(Tensor(shape: a.shape, scalars: out), channels: 21)
+            XCTAssertLessThanOrEqual(sum.maxAbsDifference((x * 3).clamped(min: 0, max: 2)), 1e-6)
+        }
+    }
+}
