@@ -156,10 +156,14 @@ CK_V16_INLINE void blocked_global_average(const float *x, ptrdiff_t P, int b0, i
     }
 }
 
-/// out[i] = clamp(a[i] + b[i], lo, hi) for i in [0, 16·n).
+/// out[i] = clamp(a[i] + b[i], lo, hi) for i in [0, 16·n); without b, clamp(a[i], lo, hi).
 CK_V16_INLINE void blocked_add(const float *a, const float *b, float lo, float hi, ptrdiff_t n, float *out) {
     const ck_v16 vlo = v16_splat(lo), vhi = v16_splat(hi);
-    for (ptrdiff_t i = 0; i < n; i++) v16_store(out + i * 16, v16_clamp(v16_load(a + i * 16) + v16_load(b + i * 16), vlo, vhi));
+    if (b) {
+        for (ptrdiff_t i = 0; i < n; i++) v16_store(out + i * 16, v16_clamp(v16_load(a + i * 16) + v16_load(b + i * 16), vlo, vhi));
+    } else {
+        for (ptrdiff_t i = 0; i < n; i++) v16_store(out + i * 16, v16_clamp(v16_load(a + i * 16), vlo, vhi));
+    }
 }
 
 #define DW_TILE(sfx, attr, s, p)                                                                                 \

@@ -12,13 +12,29 @@ struct ModelBenchmark: Encodable {
     var train_step_ms: Double?
     /// The process's peak resident memory after the runs (weights, activations, workspaces), MB.
     var peak_rss_mb: Double
+    /// What ran the inference: "plan" (the model compiled, `InferencePlan`) or "eager" (the module's own forward).
+    var engine: String
+    /// Why the model could not be compiled, when it could not.
+    var plan_error: String?
 
-    static func run(_ name: String, batch: Int, train: Bool, seconds: Double) throws -> ModelBenchmark {
+    /// Times inference through an `InferencePlan` (the module itself with `eager`, or when the graph has an
+    /// operation the plan cannot run); `explain` receives the plan's steps.
+    static func run(_ name: String, batch: Int, train: Bool, seconds: Double, eager: Bool = false,
+                    explain: ((String) -> Void)? = nil) throws -> ModelBenchmark {
         let (net, entry) = try ModelZoo.make(name, classes: name.hasPrefix("lenet") || name.hasPrefix("yolo") ? 10 : 1000)
         var rng = SeededGenerator(seed: 0)
         let x = Tensor.normal([batch] + entry.inputShape, rng: &rng)
         net.eval()
-        let infer = medianMilliseconds(seconds: seconds) { _ = net.predict(x) }
+        var plan: InferencePlan? = nil, planError: String? = nil
+        if !eager {
+            do { plan = try InferencePlan(net, inputShape: x.shape) } catch { planError = "\(error)" }
+        }
+        if let plan, let explain {
+            explain((plan.explanation + [String(format: "arena %.1f MB", Double(plan.arenaBytes) / 1_048_576)]).joined(separator: "\n"))
+        }
+        let infer = medianMilliseconds(seconds: seconds) {
+            if let plan { _ = plan(x) } else { _ = net.predict(x) }
+        }
         var step: Double? = nil
         if train {
             net.train()
@@ -33,11 +49,12 @@ struct ModelBenchmark: Encodable {
             }
         }
         return ModelBenchmark(model: entry.name, batch: batch, threads: Parallel.threads, infer_ms: infer, train_step_ms: step,
-                              peak_rss_mb: PeakMemory.residentMegabytes())
+                              peak_rss_mb: PeakMemory.residentMegabytes(), engine: plan != nil ? "plan" : "eager",
+                              plan_error: planError)
     }
 
     var line: String {
-        String(format: "%@ batch %d, %d threads: inference %.2f ms", model, batch, threads, infer_ms) +
+        String(format: "%@ batch %d, %d threads: inference %.2f ms (%@)", model, batch, threads, infer_ms, engine) +
             (train_step_ms.map { String(format: ", training step %.1f ms", $0) } ?? "") + String(format: ", peak RSS %.0f MB", peak_rss_mb)
     }
 

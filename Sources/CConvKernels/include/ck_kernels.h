@@ -183,7 +183,7 @@ void ck_blocked_depthwise(const ck_blocked_geom *g, const float *x, const float 
 void ck_blocked_pool(int mode, const ck_blocked_geom *g, const float *x, int b0, int b1, int oy0, int oy1, float *out);
 /// out[b][0..16) = mean over the P positions of x[b][P][16], for blocks [b0, b1).
 void ck_blocked_global_average(const float *x, ptrdiff_t P, int b0, int b1, float *out);
-/// out[i] = clamp(a[i] + b[i], lo, hi) for the 16·n floats of n vectors.
+/// out[i] = clamp(a[i] + b[i], lo, hi) for the 16·n floats of n vectors (b NULL: clamp(a[i], lo, hi); out may be a).
 void ck_blocked_add(const float *a, const float *b, float lo, float hi, ptrdiff_t n, float *out);
 
 /// Blocks [b0, b1) of the blocked layout out [⌈C/16⌉][P][16] from the plain x [C][P] (lanes past C zero), and

@@ -92,11 +92,15 @@ struct BlockedConvolution {
     }
 
     /// out = clamp(conv(x) + bias + residual, lo, hi) for `batch` images; x as the kernel reads it (plain inputs
-    /// already padded), out and residual blocked. Work is split over images, groups, output blocks and rows.
-    func run(_ x: UnsafePointer<Float>, batch: Int, residual: UnsafePointer<Float>?, lower: Float, upper: Float,
-             _ out: UnsafeMutablePointer<Float>) {
+    /// already padded), out and residual blocked. Images are `…ImageStride` floats apart (default: packed). Work is
+    /// split over images, groups, output blocks and rows.
+    func run(_ x: UnsafePointer<Float>, inImageStride: Int? = nil, batch: Int, residual: UnsafePointer<Float>?,
+             residualImageStride: Int? = nil, lower: Float, upper: Float, _ out: UnsafeMutablePointer<Float>,
+             outImageStride: Int? = nil) {
         let oh = Int(geometry.oh), plane = oh * Int(geometry.ow) * BlockedLayout.lanes
         let inPerGroup = plainInput ? inputElements : inBlocks * Int(geometry.ih) * Int(geometry.iw) * BlockedLayout.lanes
+        let inStride = inImageStride ?? inputElements, outStride = outImageStride ?? outputElements
+        let resStride = residualImageStride ?? outputElements
         let wPerGroup = weights.count / groups
         // Output blocks in chunks of the kernel's widest tile (4), rows split until every thread has work.
         let obChunk = Swift.min(4, outBlocks), obParts = (outBlocks + obChunk - 1) / obChunk
@@ -112,11 +116,11 @@ struct BlockedConvolution {
                         let ob0 = op * obChunk, ob1 = Swift.min(outBlocks, ob0 + obChunk)
                         let oy0 = r * rowChunk, oy1 = Swift.min(oh, oy0 + rowChunk)
                         if oy0 >= oy1 { return }
-                        let o = out + (n * groups + gi) * outBlocks * plane
-                        ck_blocked_conv(gp, x + n * groups * inPerGroup + gi * inPerGroup, wb.baseAddress! + gi * wPerGroup,
+                        ck_blocked_conv(gp, x + n * inStride + gi * inPerGroup, wb.baseAddress! + gi * wPerGroup,
                                         bp.map { $0 + gi * outBlocks * BlockedLayout.lanes },
-                                        residual.map { $0 + (n * groups + gi) * outBlocks * plane },
-                                        lower, upper, Int32(ob0), Int32(ob1), Int32(oy0), Int32(oy1), o)
+                                        residual.map { $0 + n * resStride + gi * outBlocks * plane },
+                                        lower, upper, Int32(ob0), Int32(ob1), Int32(oy0), Int32(oy1),
+                                        out + n * outStride + gi * outBlocks * plane)
                     }
                 }
             }

@@ -26,11 +26,14 @@ struct BlockedDepthwise {
         bias = b.map { b in (0..<(blocks * lanes)).map { $0 < c ? b.scalars[$0] : 0 } }
     }
 
-    /// out = clamp(depthwise(x) + bias + residual, lo, hi) for `batch` blocked images.
-    func run(_ x: UnsafePointer<Float>, batch: Int, residual: UnsafePointer<Float>?, lower: Float, upper: Float,
-             _ out: UnsafeMutablePointer<Float>) {
-        let inImage = blocks * Int(geometry.ih) * Int(geometry.iw) * BlockedLayout.lanes
-        let outImage = blocks * Int(geometry.oh) * Int(geometry.ow) * BlockedLayout.lanes
+    /// out = clamp(depthwise(x) + bias + residual, lo, hi) for `batch` blocked images, `…ImageStride` floats apart
+    /// (default: packed).
+    func run(_ x: UnsafePointer<Float>, inImageStride: Int? = nil, batch: Int, residual: UnsafePointer<Float>?,
+             residualImageStride: Int? = nil, lower: Float, upper: Float, _ out: UnsafeMutablePointer<Float>,
+             outImageStride: Int? = nil) {
+        let inImage = inImageStride ?? blocks * Int(geometry.ih) * Int(geometry.iw) * BlockedLayout.lanes
+        let outImage = outImageStride ?? blocks * Int(geometry.oh) * Int(geometry.ow) * BlockedLayout.lanes
+        let resImage = residualImageStride ?? blocks * Int(geometry.oh) * Int(geometry.ow) * BlockedLayout.lanes
         let oh = Int(geometry.oh)
         let blockChunk = Swift.max(1, blocks / Swift.max(1, 4 * Parallel.threads / Swift.max(batch, 1)))
         let blockParts = (blocks + blockChunk - 1) / blockChunk
@@ -42,7 +45,7 @@ struct BlockedDepthwise {
                 let b0 = bpi * blockChunk, b1 = Swift.min(blocks, b0 + blockChunk)
                 let oy0 = r * rowChunk, oy1 = Swift.min(oh, oy0 + rowChunk)
                 if oy0 >= oy1 || b0 >= b1 { return }
-                ck_blocked_depthwise(gp, x + n * inImage, wb.baseAddress!, bp, residual.map { $0 + n * outImage },
+                ck_blocked_depthwise(gp, x + n * inImage, wb.baseAddress!, bp, residual.map { $0 + n * resImage },
                                      lower, upper, Int32(b0), Int32(b1), Int32(oy0), Int32(oy1), out + n * outImage)
             }
         } } }
@@ -66,14 +69,20 @@ struct BlockedPooling {
         self.geometry = BlockedGeometry.make(geometry, channels: 16)
     }
 
-    func run(_ x: UnsafePointer<Float>, batch: Int, _ out: UnsafeMutablePointer<Float>) {
-        let planes = batch * blocks, oh = Int(geometry.oh)
+    /// Pools `batch` blocked images, `…ImageStride` floats apart (default: packed).
+    func run(_ x: UnsafePointer<Float>, inImageStride: Int? = nil, batch: Int, _ out: UnsafeMutablePointer<Float>,
+             outImageStride: Int? = nil) {
+        let oh = Int(geometry.oh)
         let inPlane = Int(geometry.ih) * Int(geometry.iw) * BlockedLayout.lanes
         let outPlane = oh * Int(geometry.ow) * BlockedLayout.lanes
+        let inImage = inImageStride ?? blocks * inPlane, outImage = outImageStride ?? blocks * outPlane
+        let chunk = Swift.max(1, (batch * blocks + 2 * Parallel.threads - 1) / (2 * Parallel.threads))
         withUnsafePointer(to: geometry) { gp in
-            Parallel.forRanges(planes, minChunk: 1) { r in
-                ck_blocked_pool(mode.rawValue, gp, x + r.lowerBound * inPlane, 0, Int32(r.count), 0, Int32(oh),
-                                out + r.lowerBound * outPlane)
+            Parallel.forEach((batch * blocks + chunk - 1) / chunk) { t in
+                for i in (t * chunk)..<Swift.min(batch * blocks, (t + 1) * chunk) {
+                    let n = i / blocks, b = i % blocks
+                    ck_blocked_pool(mode.rawValue, gp, x + n * inImage + b * inPlane, 0, 1, 0, Int32(oh), out + n * outImage + b * outPlane)
+                }
             }
         }
     }

@@ -84,11 +84,8 @@ final class FoldedConvWeights {
             weight = conv.weight.value; bias = conv.bias?.value
             return
         }
-        let cout = conv.outputChannels
-        let scale = n.weight.value / (n.runningVar.value + n.epsilon).sqrt()
-        let shift = conv.bias.map { $0.value - n.runningMean.value } ?? -n.runningMean.value
-        weight = conv.weight.value * scale.reshaped([cout] + [Int](repeating: 1, count: conv.weight.shape.count - 1))
-        bias = n.bias.value + shift * scale
+        (weight, bias) = foldBatchNorm(weight: conv.weight.value, bias: conv.bias?.value, gamma: n.weight.value, beta: n.bias.value,
+                                       mean: n.runningMean.value, variance: n.runningVar.value, epsilon: n.epsilon)
     }
 
     /// The Winograd transform of `weight`, computed on first use.
@@ -100,6 +97,15 @@ final class FoldedConvWeights {
             return w
         }
     }
+}
+
+/// A batch norm folded into the convolution before it: W′[o] = W[o]·s[o], b′[o] = β[o] + (b[o] − μ[o])·s[o] with
+/// s = γ/√(σ² + ε). Weights [Cout, …], the rest [Cout].
+func foldBatchNorm(weight: Tensor, bias: Tensor?, gamma: Tensor, beta: Tensor, mean: Tensor, variance: Tensor,
+                   epsilon: Float) -> (weight: Tensor, bias: Tensor) {
+    let scale = gamma / (variance + epsilon).sqrt()
+    let shift = bias.map { $0 - mean } ?? -mean
+    return (weight * scale.reshaped([weight.shape[0]] + [Int](repeating: 1, count: weight.rank - 1)), beta + shift * scale)
 }
 
 extension Activation {

@@ -1,0 +1,72 @@
+import Foundation
+
+/// A model compiled for inference on one input shape, the way ONNX Runtime and TensorRT run a graph.
+///
+/// The forward pass is captured once (`CapturedGraph`) and lowered to a fixed list of steps on the blocked layout
+/// (NCHW16c, `BlockedLayout`): every convolution with its batch norm folded in and its residual sum and
+/// ReLU/ReLU6 in the epilogue, depthwise convolutions, pooling, dense layers as matrix–vector products at batch 1,
+/// concatenations written in place by the layers that produce their parts. All intermediate values live in one
+/// arena whose offsets are planned from the values' lifetimes (`MemoryPlan`), so a run allocates nothing but its
+/// outputs. Weights are read when the plan is made: a plan does not follow later changes to the module.
+///
+/// A graph with an operation the plan has no kernel for is refused (`InferencePlanError`); run the module itself
+/// then. Runs are serialized (one arena).
+public final class InferencePlan {
+    public let inputShape: [Int]
+    public let outputShapes: [[Int]]
+    /// Bytes of the activation arena.
+    public let arenaBytes: Int
+    /// One line per step: what runs, on which shapes.
+    public var explanation: [String] { steps.map(\.description) }
+
+    private let steps: [PlanStep]
+    private let outputs: [PlanValue]
+    private let arena: UnsafeMutableRawPointer
+    private let lock = NSLock()
+
+    /// Captures `forward` on `module` for inputs of `inputShape` and compiles it.
+    public convenience init(_ module: Module, inputShape: [Int], forward: (Variable) -> [Variable]) throws {
+        let graph = CapturedGraph.capture(module, input: Tensor.zeros(inputShape), forward: forward)
+        try self.init(graph: graph)
+    }
+
+    /// Compiles a unary layer (a zoo model, a `Sequential`) for inputs of `inputShape`.
+    public convenience init(_ model: Module & UnaryLayer, inputShape: [Int]) throws {
+        try self.init(model, inputShape: inputShape) { [model($0)] }
+    }
+
+    public init(graph: CapturedGraph) throws {
+        let lowering = PlanLowering(graph)
+        outputs = try lowering.lower()
+        steps = lowering.steps
+        inputShape = graph.input.shape
+        outputShapes = outputs.map(\.shape)
+        let floats = MemoryPlan.assign(steps: steps, outputs: outputs)
+        arenaBytes = Swift.max(floats, 16) * MemoryLayout<Float>.stride
+        arena = UnsafeMutableRawPointer.allocate(byteCount: arenaBytes, alignment: 64)
+    }
+
+    deinit { arena.deallocate() }
+
+    /// The outputs for input `x` (of `inputShape`), as the module's forward pass computes them.
+    public func callAsFunction(_ x: Tensor) -> [Tensor] {
+        precondition(x.shape == inputShape, "plan compiled for input \(inputShape), got \(x.shape)")
+        lock.lock(); defer { lock.unlock() }
+        return x.withUnsafeBufferPointer { xb in
+            let memory = PlanMemory(arena: arena.assumingMemoryBound(to: Float.self), input: xb.baseAddress!)
+            for step in steps { step.run(memory) }
+            return outputs.map { v in
+                let p = memory.pointer(v), per = PlanValue.elementsPerImage(v.shape, .plain)
+                return Tensor(shape: v.shape) { out in
+                    for n in 0..<v.batch { (out.baseAddress! + n * per).update(from: p + n * v.imageStride, count: per) }
+                }
+            }
+        }
+    }
+}
+
+/// Why a graph cannot be compiled: the operation and what the plan expected of it.
+public struct InferencePlanError: Error, CustomStringConvertible {
+    public let op: String, reason: String
+    public var description: String { "no inference plan: \(op) \(reason)" }
+}
