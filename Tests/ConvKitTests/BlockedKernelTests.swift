@@ -173,4 +173,45 @@ final class BlockedKernelTests: XCTestCase {
             XCTAssertLessThanOrEqual(sum.maxAbsDifference((x * 3).clamped(min: 0, max: 2)), 1e-6)
         }
     }
+
+    /// Winograd F(2×2) and F(4×4) against the definition: maps that are and are not multiples of the tile, one
+    /// tile, padding 0–2 (asymmetric), channels on both sides of a block, residual and clamp. Stated tolerances
+    /// relative to the largest output: F(2×2) 2e-6, F(4×4) 2e-5 (its transforms multiply by up to 8 and 1/24).
+    func testWinogradEqualsTheDefinition() {
+        var rng = SeededGenerator(seed: 4242)
+        func pick(_ r: ClosedRange<Int>) -> Int { r.lowerBound + Int(rng.next() % UInt64(r.count)) }
+        var worst: [Int: Float] = [2: 0, 4: 0]
+        for trial in 0..<60 {
+            let cin = [1, 5, 16, 23, 64][pick(0...4)], cout = [3, 16, 40][pick(0...2)], n = pick(1...2)
+            let pb = [pick(0...2), pick(0...2)], pa = [pick(0...2), pick(0...2)]
+            let spatial = [Swift.max(1, 3 - pb[0] - pa[0]) + pick(0...17), Swift.max(1, 3 - pb[1] - pa[1]) + pick(0...17)]
+            let x = Tensor.uniform([n, cin] + spatial, low: -1, high: 1, rng: &rng)
+            let w = Tensor.uniform([cout, cin, 3, 3], low: -1, high: 1, rng: &rng)
+            let b = Tensor.uniform([cout], low: -1, high: 1, rng: &rng)
+            let plan = ConvPlan(input: x.shape, weight: w.shape, options: ConvOptions(padding: .explicit(before: pb, after: pa)))
+            var ref = Reference.conv(x, w, bias: b, stride: [1, 1], padBefore: pb, padAfter: pa, dilation: [1, 1], groups: 1)
+            let residual = Tensor.uniform(ref.shape, low: -1, high: 1, rng: &rng)
+            ref = (ref + residual).clamped(min: trial % 2 == 0 ? 0 : -.infinity, max: .infinity)
+            let scale = Swift.max(1, ref.scalars.map(abs).max()!)
+            for m in [2, 4] {
+                let k = BlockedWinograd(weight: w, bias: b, plan: plan, m: m)
+                var scratch = [Float](repeating: .nan, count: k.scratchElements)
+                for isa in availableISAs() {
+                    ck_force_isa(isa)
+                    let y = blockedRun(x, outChannels: cout, outSpatial: Array(ref.shape[2...]), residual: residual) { xp, rp, op in
+                        scratch.withUnsafeMutableBufferPointer { sp in
+                            k.run(xp, inImageStride: BlockedLayout.blocks(cin) * spatial[0] * spatial[1] * 16, batch: n,
+                                  residual: rp, residualImageStride: BlockedLayout.blocks(cout) * ref.shape[2...].reduce(1, *) * 16,
+                                  lower: trial % 2 == 0 ? 0 : -.infinity, upper: .infinity, op,
+                                  outImageStride: BlockedLayout.blocks(cout) * ref.shape[2...].reduce(1, *) * 16, scratch: sp.baseAddress!)
+                        }
+                    }
+                    let err = y.maxAbsDifference(ref) / scale
+                    worst[m] = Swift.max(worst[m]!, err)
+                    XCTAssertLessThanOrEqual(err, m == 2 ? 2e-6 : 2e-5, "F(\(m)) isa \(isa.rawValue) trial \(trial) cin \(cin) cout \(cout) \(spatial) pad \(pb)/\(pa)")
+                }
+            }
+        }
+        print("Winograd worst relative error: F(2×2) \(worst[2]!), F(4×4) \(worst[4]!)")
+    }
 }

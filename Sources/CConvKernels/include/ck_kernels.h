@@ -186,6 +186,16 @@ void ck_blocked_global_average(const float *x, ptrdiff_t P, int b0, int b1, floa
 /// out[i] = clamp(a[i] + b[i], lo, hi) for the 16·n floats of n vectors (b NULL: clamp(a[i], lo, hi); out may be a).
 void ck_blocked_add(const float *a, const float *b, float lo, float hi, ptrdiff_t n, float *out);
 
+/// Winograd F(m×m, 3×3), m = 2 or 4 (tiles t = m + 2), in the blocked layout, for one image. Input transform:
+/// V[ξ][cb][tile][16] = Bᵀ·d·B for blocks [cb0, cb1), d the t×t window of tile (ty, tx) at rows ty·m − ph… and columns
+/// tx·m − pw… of x [blocks][ih][iw][16] (zeros outside); ξ = i·t + j planes are vstride floats apart, tiles tH × tW.
+void ck_winograd_blocked_input(int m, const ck_blocked_geom *g, const float *x, int cb0, int cb1, int tH, int tW,
+                               ptrdiff_t vstride, float *V);
+/// Output transform: out[ob][oy][ox][16] = clamp(Aᵀ·M·A + bias + res, lo, hi) for blocks [ob0, ob1), from the
+/// products M[ξ][ob][tile][16] (planes mstride floats apart); edge tiles clipped to oh × ow. bias, res may be NULL.
+void ck_winograd_blocked_output(int m, const float *M, ptrdiff_t mstride, int ob0, int ob1, int tH, int tW, int oh, int ow,
+                                const float *bias, const float *res, float lo, float hi, float *out);
+
 /// Blocks [b0, b1) of the blocked layout out [⌈C/16⌉][P][16] from the plain x [C][P] (lanes past C zero), and
 /// the inverse: channels of blocks [b0, b1) of out [C][P] from x [⌈C/16⌉][P][16]. P = positions of a plane.
 void ck_to_blocked(const float *x, int C, ptrdiff_t P, int b0, int b1, float *out);

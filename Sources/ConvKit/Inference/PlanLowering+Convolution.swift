@@ -49,14 +49,26 @@ extension PlanLowering {
         guard BlockedConvolution.supports(plan, plainInput: plainInput) else {
             throw InferencePlanError(op: node.op, reason: "with \(plan.groups) groups of \(plan.inChannels / plan.groups) channels (whole 16-channel blocks needed)")
         }
-        let kernel = BlockedConvolution(weight: weight, bias: bias, plan: plan, plainInput: plainInput)
-        let input = plainInput ? padded(source, kernel.plainPadding) : try blocked(source)
-        append("conv \(x.shape) * \(weight.shape) s\(geometry.stride) d\(geometry.dilation) g\(groups) → \(plan.outputShape)\(tail)"
-               + (plainInput ? " (plain input)" : ""),
-               reads: [input] + (residual.map { [$0] } ?? []), writes: [out]) { m in
+        if plainInput {
+            let kernel = BlockedConvolution(weight: weight, bias: bias, plan: plan, plainInput: true)
+            let input = padded(source, kernel.plainPadding)
+            append("conv \(x.shape) * \(weight.shape) s\(geometry.stride) d\(geometry.dilation) → \(plan.outputShape)\(tail) (plain input)",
+                   reads: [input] + (residual.map { [$0] } ?? []), writes: [out]) { m in
+                kernel.run(m.pointer(input), inImageStride: input.imageStride, batch: plan.batch,
+                           residual: residual.map { m.pointer($0) }, residualImageStride: residual?.imageStride,
+                           lower: lower, upper: upper, m.pointer(out), outImageStride: out.imageStride)
+            }
+            return
+        }
+        let input = try blocked(source)
+        let (kernel, times) = BlockedConvolutionKernel.choose(weight: weight, bias: bias, plan: plan, tuning: ConvAlgorithm.tuning)
+        let scratch = kernel.scratchElements > 0 ? PlanValue(shape: [1, kernel.scratchElements], layout: .plain) : nil
+        let measured = times.isEmpty ? "" : " (" + times.sorted { $0.value < $1.value }.map { String(format: "%@ %.3f ms", $0.key, $0.value) }.joined(separator: ", ") + ")"
+        append("conv \(x.shape) * \(weight.shape) s\(geometry.stride) d\(geometry.dilation) g\(groups) → \(plan.outputShape)\(tail): \(kernel.name)\(measured)",
+               reads: [input] + (residual.map { [$0] } ?? []) + (scratch.map { [$0] } ?? []), writes: [out]) { m in
             kernel.run(m.pointer(input), inImageStride: input.imageStride, batch: plan.batch,
-                       residual: residual.map { m.pointer($0) }, residualImageStride: residual?.imageStride,
-                       lower: lower, upper: upper, m.pointer(out), outImageStride: out.imageStride)
+                       residual: residual.map { m.pointer($0) }, residualImageStride: residual?.imageStride ?? 0,
+                       lower: lower, upper: upper, m.pointer(out), outImageStride: out.imageStride, scratch: scratch.map { m.pointer($0) })
         }
     }
 
