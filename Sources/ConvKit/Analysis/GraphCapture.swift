@@ -35,6 +35,22 @@ public final class CapturedGraph {
         nodes[i].attributes.merge(attributes) { _, new in new }
     }
 
+    /// Shapes of the values whose storage `releaseComputedValues` dropped.
+    private var releasedShapes: [ObjectIdentifier: [Int]] = [:]
+
+    /// The shape of `v` (also after its values were released).
+    public func shape(of v: Variable) -> [Int] { releasedShapes[ObjectIdentifier(v)] ?? v.shape }
+
+    /// Drops the storage of every value an op computed and of the input, keeping their shapes (`shape(of:)`):
+    /// parameters and constants keep theirs. A compiler that needs the graph's structure and weights but not
+    /// one forward pass's activations calls this right after capturing, so that they are not held while it works.
+    public func releaseComputedValues() {
+        for v in nodes.map(\.output) + [input] where releasedShapes[ObjectIdentifier(v)] == nil {
+            releasedShapes[ObjectIdentifier(v)] = v.shape
+            v.value = Tensor([])
+        }
+    }
+
     /// The node that produced `v`, if an op did.
     public func producer(of v: Variable) -> Node? { nodeIndex[ObjectIdentifier(v)].map { nodes[$0] } }
 

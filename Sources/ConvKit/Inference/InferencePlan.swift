@@ -24,10 +24,15 @@ public final class InferencePlan {
     private let arena: UnsafeMutableRawPointer
     private let lock = NSLock()
 
-    /// Captures `forward` on `module` for inputs of `inputShape` and compiles it.
+    /// Captures `forward` on `module` and compiles it for inputs of `inputShape`. The pass is captured at batch 1,
+    /// which keeps compiling cheap at any batch (the capture holds every intermediate value); a value whose first
+    /// axis is then not 1 — an operation that mixes the batch axis with another — is refused.
     public convenience init(_ module: Module, inputShape: [Int], forward: (Variable) -> [Variable]) throws {
-        let graph = CapturedGraph.capture(module, input: Tensor.zeros(inputShape), forward: forward)
-        try self.init(graph: graph)
+        precondition(inputShape.count >= 2 && inputShape[0] >= 1, "input shape [N, …] expected, got \(inputShape)")
+        let captureShape = [1] + inputShape.dropFirst()
+        let graph = CapturedGraph.capture(module, input: Tensor.zeros(captureShape), forward: forward)
+        graph.releaseComputedValues()
+        try self.init(graph: graph, batch: inputShape[0])
     }
 
     /// Compiles a unary layer (a zoo model, a `Sequential`) for inputs of `inputShape`.
@@ -35,11 +40,12 @@ public final class InferencePlan {
         try self.init(model, inputShape: inputShape) { [model($0)] }
     }
 
-    public init(graph: CapturedGraph) throws {
-        let lowering = PlanLowering(graph)
+    /// Compiles a captured pass for `batch` images (the capture's own batch by default).
+    public init(graph: CapturedGraph, batch: Int? = nil) throws {
+        let lowering = PlanLowering(graph, batch: batch ?? graph.input.shape[0])
         outputs = try lowering.lower()
         steps = lowering.steps
-        inputShape = graph.input.shape
+        inputShape = [lowering.batch] + graph.shape(of: graph.input).dropFirst()
         outputShapes = outputs.map(\.shape)
         let floats = MemoryPlan.assign(steps: steps, outputs: outputs)
         arenaBytes = Swift.max(floats, 16) * MemoryLayout<Float>.stride

@@ -4,9 +4,9 @@ extension PlanLowering {
     /// step that produces the part writes there (GoogLeNet's inception branches). Run before lowering.
     func planConcatenations() {
         for (i, node) in graph.nodes.enumerated() where node.op == "concat" {
-            guard node.attributes["axis"] as? Int == 1, node.output.shape.count > 2,
-                  node.inputs.dropLast().allSatisfy({ $0.shape[1] % BlockedLayout.lanes == 0 }) else { continue }
-            let whole = PlanValue(shape: node.output.shape, layout: .blocked)
+            guard node.attributes["axis"] as? Int == 1, shape(node.output).count > 2,
+                  node.inputs.dropLast().allSatisfy({ shape($0)[1] % BlockedLayout.lanes == 0 }) else { continue }
+            let whole = PlanValue(shape: shape(node.output), layout: .blocked)
             concatWholes[i] = whole
             var block = 0
             for part in node.inputs {
@@ -14,7 +14,7 @@ extension PlanLowering {
                 if once, soleReader(part) == i, part !== graph.input {
                     concatParts[ObjectIdentifier(part)] = (whole, block)
                 }
-                block += BlockedLayout.blocks(part.shape[1])
+                block += BlockedLayout.blocks(shape(part)[1])
             }
         }
     }
@@ -50,7 +50,7 @@ extension PlanLowering {
     /// Any other concatenation: the parts in the plain layout, copied slab by slab.
     private func lowerPlainConcatenation(_ node: Node, axis: Int) throws {
         let parts = try node.inputs.map { try plain(value($0)) }
-        let shape = node.output.shape
+        let shape = self.shape(node.output)
         let out = PlanValue(shape: shape, layout: .plain)
         values[ObjectIdentifier(node.output)] = out
         let outer = shape[..<axis].reduce(1, *), inner = shape[(axis + 1)...].reduce(1, *)

@@ -14,7 +14,7 @@ extension PlanLowering {
         if let j = soleReader(last), graph.nodes[j].op == "add", graph.nodes[j].inputs.count == 2 {
             let a = graph.nodes[j].inputs[0], b = graph.nodes[j].inputs[1]
             let other = a === last ? b : a
-            if other !== last, other.shape == last.shape, let r = values[ObjectIdentifier(other)], r.shape.count > 2 {
+            if other !== last, shape(other) == shape(last), let r = values[ObjectIdentifier(other)], r.shape.count > 2 {
                 residual = try blocked(r)
                 absorbed.insert(j)
                 last = graph.nodes[j].output
@@ -25,7 +25,7 @@ extension PlanLowering {
         let (lower, upper) = (clamp?.lower ?? -.infinity, clamp?.upper ?? .infinity)
         let options = ConvOptions(stride: geometry.stride, padding: .explicit(before: geometry.padBefore, after: geometry.padAfter),
                                   dilation: geometry.dilation, groups: groups)
-        let plan = ConvPlan(input: x.shape, weight: weight.shape, options: options)
+        let plan = ConvPlan(input: shape(x), weight: weight.shape, options: options)
         guard plan.geometry.rank <= 2 else {
             throw InferencePlanError(op: node.op, reason: "over \(plan.geometry.rank) spatial axes (the plan runs 1-D and 2-D)")
         }
@@ -86,10 +86,10 @@ extension PlanLowering {
             return (node.inputs[1].value, node.inputs.count > 2 ? node.inputs[2].value : nil, g, groups)
         }
         let x = node.inputs[0]
-        guard x.shape.count >= 3 else {
-            throw InferencePlanError(op: "batchNormEval", reason: "on \(x.shape) (the plan normalizes maps, not feature vectors)")
+        guard shape(x).count >= 3 else {
+            throw InferencePlanError(op: "batchNormEval", reason: "on \(shape(x)) (the plan normalizes maps, not feature vectors)")
         }
-        let c = x.shape[1], spatial = Array(x.shape[2...])
+        let c = shape(x)[1], spatial = Array(shape(x)[2...])
         let ones = Tensor.ones([c, 1] + spatial.map { _ in 1 })
         let (w, b) = try foldBatchNorm(node, weight: ones, bias: nil)
         return (w, b, WindowGeometry(input: spatial, kernel: spatial.map { _ in 1 }), c)

@@ -36,8 +36,8 @@ extension PlanLowering {
     /// ReLU/ReLU6.
     func lowerAdd(_ i: Int) throws {
         let node = graph.nodes[i]
-        guard node.inputs.count == 2, node.inputs[0].shape == node.inputs[1].shape else {
-            throw InferencePlanError(op: "add", reason: "with broadcasting (\(node.inputs.map(\.shape)))")
+        guard node.inputs.count == 2, shape(node.inputs[0]) == shape(node.inputs[1]) else {
+            throw InferencePlanError(op: "add", reason: "with broadcasting (\(node.inputs.map(shape)))")
         }
         var a = try value(node.inputs[0]), b = try value(node.inputs[1])
         if a.layout != b.layout { a = try blocked(a); b = try blocked(b) }
@@ -85,10 +85,10 @@ extension PlanLowering {
     /// [N, C, spatial…] → the mean of each channel, kept blocked (its shape is the output's: [N, C] or [N, C, 1, 1]).
     func lowerGlobalAverage(_ x: Variable, _ output: Variable) throws {
         let input = try blocked(value(x))
-        let out = PlanValue(shape: output.shape, layout: .blocked)
+        let out = PlanValue(shape: shape(output), layout: .blocked)
         values[ObjectIdentifier(output)] = out
         let (p, cb) = (input.positions, input.blocks)
-        append("global average \(input.shape) → \(output.shape)", reads: [input], writes: [out]) { m in
+        append("global average \(input.shape) → \(shape(output))", reads: [input], writes: [out]) { m in
             let src = m.pointer(input), dst = m.pointer(out)
             Parallel.forEach(input.batch) { n in
                 ck_blocked_global_average(src + n * input.imageStride, p, 0, Int32(cb), dst + n * out.imageStride)
@@ -100,10 +100,10 @@ extension PlanLowering {
     /// average; with bins that divide the input evenly an average pool.
     func lowerAdaptiveAverage(_ node: Node) throws {
         let x = node.inputs[0]
-        guard let size = node.attributes["outputSize"] as? [Int], size.count == 2, x.shape.count == 4 else {
+        guard let size = node.attributes["outputSize"] as? [Int], size.count == 2, shape(x).count == 4 else {
             throw InferencePlanError(op: "adaptiveAvgPool", reason: "was captured without its output size")
         }
-        let (h, w) = (x.shape[2], x.shape[3])
+        let (h, w) = (shape(x)[2], shape(x)[3])
         if size == [h, w] { values[ObjectIdentifier(node.output)] = try value(x); return }
         if size == [1, 1] { try lowerGlobalAverage(x, node.output); return }
         guard h % size[0] == 0, w % size[1] == 0 else {
@@ -116,7 +116,7 @@ extension PlanLowering {
     /// Flatten and reshape keep the batch axis: the plain value under another shape, no copy.
     func lowerReshape(_ node: Node) throws {
         let input = try plain(value(node.inputs[0]))
-        let shape = node.output.shape
+        let shape = self.shape(node.output)
         guard shape.first == input.batch, input.imageStride == PlanValue.elementsPerImage(input.shape, .plain) else {
             throw InferencePlanError(op: node.op, reason: "from \(input.shape) to \(shape) (the batch axis must stay)")
         }

@@ -26,11 +26,16 @@ final class PlanLowering {
     var concatParts: [ObjectIdentifier: (whole: PlanValue, block: Int)] = [:]
     var concatWholes: [Int: PlanValue] = [:]
 
-    init(_ graph: CapturedGraph) {
+    /// The batch the plan runs, and the one the graph was captured at.
+    let batch: Int, capturedBatch: Int
+
+    init(_ graph: CapturedGraph, batch: Int) {
         self.graph = graph
-        let x = graph.input
-        values[ObjectIdentifier(x)] = PlanValue(shape: x.shape, layout: .plain,
-                                                buffer: PlanBuffer(elements: x.shape.reduce(1, *), isInput: true))
+        self.batch = batch
+        capturedBatch = graph.shape(of: graph.input)[0]
+        let x = graph.input, shape = [batch] + graph.shape(of: x).dropFirst()
+        values[ObjectIdentifier(x)] = PlanValue(shape: shape, layout: .plain,
+                                                buffer: PlanBuffer(elements: shape.reduce(1, *), isInput: true))
         for (i, node) in graph.nodes.enumerated() {
             for v in node.inputs { readers[ObjectIdentifier(v), default: []].append(i) }
         }
@@ -39,6 +44,11 @@ final class PlanLowering {
 
     /// Lowers every node; returns the outputs (plain layout).
     func lower() throws -> [PlanValue] {
+        for node in graph.nodes {
+            for v in node.inputs + [node.output] where graph.parameterNames[ObjectIdentifier(v)] == nil && graph.shape(of: v).first != capturedBatch {
+                throw InferencePlanError(op: node.op, reason: "makes a value of shape \(graph.shape(of: v)) whose first axis is not the batch (\(capturedBatch) at capture)")
+            }
+        }
         planConcatenations()
         for (i, node) in graph.nodes.enumerated() where !absorbed.contains(i) {
             switch node.op {
@@ -59,6 +69,9 @@ final class PlanLowering {
     }
 
     // MARK: Values and conversions
+
+    /// The shape `v` has at the plan's batch.
+    func shape(_ v: Variable) -> [Int] { [batch] + graph.shape(of: v).dropFirst() }
 
     func value(_ v: Variable) throws -> PlanValue {
         guard let pv = values[ObjectIdentifier(v)] else {
