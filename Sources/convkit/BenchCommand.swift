@@ -18,7 +18,7 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Time an ONNX model file instead (inference on random inputs of its declared shapes).") var onnx: String?
     @Option(help: "Time a TFLite model file instead (imported onto ConvKit's operators; random inputs of its declared shapes).") var tflite: String?
     @Option(help: "Batch size for --model, --onnx and --tflite (1…4096).") var batch = 1
-    @Flag(help: "With --onnx or --tflite: also report the time per operator type.") var profile = false
+    @Flag(help: "With --onnx or --tflite: also report the time per operator type; with --model, the time of each step of the plan.") var profile = false
     @Flag(help: "With --model: also time a training step (forward, backward, SGD update).") var train = false
     @Option(help: "Seconds to spend timing each case (0.05…60).") var seconds: Double = 0.6
     @Flag(help: "Also print, on standard error, the algorithm each convolution took and, when measured, every candidate's time.") var explain = false
@@ -93,8 +93,9 @@ struct BenchCommand: ParsableCommand {
             return
         }
         if let model {
+            let toStandardError: (String) -> Void = { FileHandle.standardError.write(($0 + "\n").data(using: .utf8)!) }
             let r = try ModelBenchmark.run(model, batch: batch, train: train, seconds: seconds, eager: eager,
-                                           explain: explain ? { FileHandle.standardError.write(($0 + "\n").data(using: .utf8)!) } : nil)
+                                           explain: explain ? toStandardError : nil, profile: profile ? toStandardError : nil)
             print(json ? r.jsonString() : r.line)
             return
         }

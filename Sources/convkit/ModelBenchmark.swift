@@ -18,9 +18,9 @@ struct ModelBenchmark: Encodable {
     var plan_error: String?
 
     /// Times inference through an `InferencePlan` (the module itself with `eager`, or when the graph has an
-    /// operation the plan cannot run); `explain` receives the plan's steps.
+    /// operation the plan cannot run); `explain` receives the plan's steps, `profile` each step's median time.
     static func run(_ name: String, batch: Int, train: Bool, seconds: Double, eager: Bool = false,
-                    explain: ((String) -> Void)? = nil) throws -> ModelBenchmark {
+                    explain: ((String) -> Void)? = nil, profile: ((String) -> Void)? = nil) throws -> ModelBenchmark {
         let (net, entry) = try ModelZoo.make(name, classes: name.hasPrefix("lenet") || name.hasPrefix("yolo") ? 10 : 1000)
         var rng = SeededGenerator(seed: 0)
         let x = Tensor.normal([batch] + entry.inputShape, rng: &rng)
@@ -34,6 +34,11 @@ struct ModelBenchmark: Encodable {
         }
         let infer = medianMilliseconds(seconds: seconds) {
             if let plan { _ = plan(x) } else { _ = net.predict(x) }
+        }
+        if let plan, let profile {
+            let steps = plan.profile(x)
+            let total = steps.reduce(0) { $0 + $1.ms }
+            profile(steps.map { String(format: "%8.3f ms %5.1f%%  %@", $0.ms, 100 * $0.ms / total, $0.step) }.joined(separator: "\n"))
         }
         var step: Double? = nil
         if train {

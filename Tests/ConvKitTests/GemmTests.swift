@@ -44,6 +44,27 @@ final class GemmTests: XCTestCase {
         ck_force_isa(CK_ISA_AVX512)
     }
 
+    /// A few rows times Wᵀ (a dense layer at batch 2…16) streams W once per 8 rows: every row count, K with and without
+    /// a tail past the 16-wide vectors, odd W row counts (the last row of a pair alone), on every ISA.
+    func testSmallBatchDenseProductMatchesReferenceOnAllISAs() {
+        var rng = SeededGenerator(seed: 3)
+        for isa in availableISAs() {
+            ck_force_isa(isa)
+            for m in [2, 3, 5, 8, 9, 16] {
+                for (n, k) in [(65, 64), (101, 75), (33, 300), (4096, 9), (7, 1000)] {
+                    let x = Tensor.uniform([m, k], low: -1, high: 1, rng: &rng)
+                    let w = Tensor.uniform([n, k], low: -1, high: 1, rng: &rng)
+                    let ref = Reference.matmul(x.scalars, w.transposed().scalars, m: m, n: n, k: k)
+                    let y = Tensor.matmul(x, w, transposeB: true)
+                    XCTAssertEqual(y.shape, [m, n])
+                    XCTAssertLessThan(y.maxAbsDifference(Tensor(shape: [m, n], scalars: ref)), 1e-4 * Float(k).squareRoot(),
+                                      "isa \(isa) m \(m) n \(n) k \(k)")
+                }
+            }
+        }
+        ck_force_isa(CK_ISA_AVX512)
+    }
+
     func testAlphaBetaAccumulate() {
         var rng = SeededGenerator(seed: 2)
         let (m, n, k) = (17, 45, 29)

@@ -146,6 +146,10 @@ void ck_relu_backward(const float *x, const float *dy, float *dx, size_t n);
 void ck_axpy(size_t n, float a, const float *x, float *y);
 /// y[r] = Σ_k W[r·ldw + k]·x[k] for r in [r0, r1) (batch-1 dense layers: the weights streamed as stored).
 void ck_gemv_rows(const float *W, ptrdiff_t ldw, int K, const float *x, int r0, int r1, float *y);
+/// y[i·ldy + r] = Σ_k x[i·ldx + k] · W[r·ldw + k] for inputs i < M (1…8) and rows r in [r0, r1): dense layers at
+/// small batch, every weight row read once for all M inputs.
+void ck_gemm_rows_small(const float *W, ptrdiff_t ldw, int K, const float *x, ptrdiff_t ldx, int M, int r0, int r1,
+                        float *y, ptrdiff_t ldy);
 /// The fused tail of an inference convolution, in place on rows × cols of y (row i = output channel i):
 /// y[i][j] = clamp(y[i][j] + bias[i] + res[i][j], lo, hi). bias and res may be NULL.
 void ck_conv_epilogue(float *y, int rows, int cols, ptrdiff_t ldy, const float *bias, const float *res, ptrdiff_t ldr,

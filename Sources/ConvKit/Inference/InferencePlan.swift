@@ -19,10 +19,10 @@ public final class InferencePlan {
     /// One line per step: what runs, on which shapes.
     public var explanation: [String] { steps.map(\.description) }
 
-    private let steps: [PlanStep]
+    fileprivate let steps: [PlanStep]
     private let outputs: [PlanValue]
-    private let arena: UnsafeMutableRawPointer
-    private let lock = NSLock()
+    fileprivate let arena: UnsafeMutableRawPointer
+    fileprivate let lock = NSLock()
 
     /// Captures `forward` on `module` and compiles it for inputs of `inputShape`. The pass is captured at batch 1,
     /// which keeps compiling cheap at any batch (the capture holds every intermediate value); a value whose first
@@ -68,6 +68,26 @@ public final class InferencePlan {
                 }
             }
         }
+    }
+}
+
+extension InferencePlan {
+    /// Each step's median time over `runs` runs on `x`, in milliseconds, with its description.
+    public func profile(_ x: Tensor, runs: Int = 10) -> [(step: String, ms: Double)] {
+        precondition(x.shape == inputShape, "plan compiled for input \(inputShape), got \(x.shape)")
+        lock.lock(); defer { lock.unlock() }
+        var times = [[Double]](repeating: [], count: steps.count)
+        x.withUnsafeBufferPointer { xb in
+            let memory = PlanMemory(arena: arena.assumingMemoryBound(to: Float.self), input: xb.baseAddress!)
+            for _ in 0..<Swift.max(1, runs) {
+                for (i, step) in steps.enumerated() {
+                    let t0 = DispatchTime.now().uptimeNanoseconds
+                    step.run(memory)
+                    times[i].append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6)
+                }
+            }
+        }
+        return zip(steps, times).map { ($0.description, $1.sorted()[$1.count / 2]) }
     }
 }
 

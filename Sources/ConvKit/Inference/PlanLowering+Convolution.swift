@@ -35,7 +35,7 @@ extension PlanLowering {
         if BlockedDepthwise.supports(plan) && plan.inChannels > 1 {
             let kernel = BlockedDepthwise(weight: weight, bias: bias, plan: plan)
             let input = try blocked(value(x))
-            append("depthwise \(x.shape) * \(weight.shape) s\(geometry.stride) → \(plan.outputShape)\(tail)",
+            append("depthwise \(shape(x)) * \(weight.shape) s\(geometry.stride) → \(plan.outputShape)\(tail)",
                    reads: [input] + (residual.map { [$0] } ?? []), writes: [out]) { m in
                 kernel.run(m.pointer(input), inImageStride: input.imageStride, batch: plan.batch,
                            residual: residual.map { m.pointer($0) }, residualImageStride: residual?.imageStride,
@@ -52,7 +52,7 @@ extension PlanLowering {
         if plainInput {
             let kernel = BlockedConvolution(weight: weight, bias: bias, plan: plan, plainInput: true)
             let input = padded(source, kernel.plainPadding)
-            append("conv \(x.shape) * \(weight.shape) s\(geometry.stride) d\(geometry.dilation) → \(plan.outputShape)\(tail) (plain input)",
+            append("conv \(shape(x)) * \(weight.shape) s\(geometry.stride) d\(geometry.dilation) → \(plan.outputShape)\(tail) (plain input)",
                    reads: [input] + (residual.map { [$0] } ?? []), writes: [out]) { m in
                 kernel.run(m.pointer(input), inImageStride: input.imageStride, batch: plan.batch,
                            residual: residual.map { m.pointer($0) }, residualImageStride: residual?.imageStride,
@@ -64,7 +64,7 @@ extension PlanLowering {
         let (kernel, times) = BlockedConvolutionKernel.choose(weight: weight, bias: bias, plan: plan, tuning: ConvAlgorithm.tuning)
         let scratch = kernel.scratchElements > 0 ? PlanValue(shape: [1, kernel.scratchElements], layout: .plain) : nil
         let measured = times.isEmpty ? "" : " (" + times.sorted { $0.value < $1.value }.map { String(format: "%@ %.3f ms", $0.key, $0.value) }.joined(separator: ", ") + ")"
-        append("conv \(x.shape) * \(weight.shape) s\(geometry.stride) d\(geometry.dilation) g\(groups) → \(plan.outputShape)\(tail): \(kernel.name)\(measured)",
+        append("conv \(shape(x)) * \(weight.shape) s\(geometry.stride) d\(geometry.dilation) g\(groups) → \(plan.outputShape)\(tail): \(kernel.name)\(measured)",
                reads: [input] + (residual.map { [$0] } ?? []) + (scratch.map { [$0] } ?? []), writes: [out]) { m in
             kernel.run(m.pointer(input), inImageStride: input.imageStride, batch: plan.batch,
                        residual: residual.map { m.pointer($0) }, residualImageStride: residual?.imageStride ?? 0,

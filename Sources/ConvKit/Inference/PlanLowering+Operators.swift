@@ -123,7 +123,7 @@ extension PlanLowering {
         values[ObjectIdentifier(node.output)] = PlanValue(shape: shape, layout: .plain, buffer: input.buffer, offset: input.offset)
     }
 
-    /// y = clamp(x·Wᵀ + b) for x [N, K]: at batch 1 a matrix–vector product streaming W as stored, else a GEMM.
+    /// y = clamp(x·Wᵀ + b) for x [N, K]: at small batch W streamed as stored once per 8 inputs, else a GEMM.
     func lowerLinear(_ i: Int) throws {
         let node = graph.nodes[i]
         let input = try plain(value(node.inputs[0]))
@@ -140,10 +140,8 @@ extension PlanLowering {
         append("dense [\(n), \(k)] → [\(n), \(m)]" + (clamp != nil ? " → clamp[\(lo), \(hi)]" : ""), reads: [input], writes: [out]) { mem in
             let x = mem.pointer(input), y = mem.pointer(out)
             w.withUnsafeBufferPointer { wb in
-                if n == 1 {
-                    Parallel.forRanges(m, align: 16, minChunk: Swift.max(16, 65_536 / Swift.max(k, 1))) { r in
-                        ck_gemv_rows(wb.baseAddress!, k, Int32(k), x, Int32(r.lowerBound), Int32(r.upperBound), y)
-                    }
+                if n <= Tensor.smallBatchRows {
+                    Tensor.denseSmallBatch(weights: wb.baseAddress!, rows: m, k: k, x: x, batch: n, y: y)
                 } else {
                     sgemm(m: n, n: m, k: k, a: x, rsa: k, csa: 1, b: wb.baseAddress!, rsb: 1, csb: k, c: y, ldc: m)
                 }

@@ -41,10 +41,14 @@ extension Tensor {
             preconditionFailure("matmul batch shapes \(aBatch) and \(bBatch) do not broadcast")
         }
         let nb = batch.reduce(1, *)
-        // One row times a matrix stored with K contiguous (a dense layer at batch 1, B = W [n, k]): a
-        // matrix–vector product streaming W once, rather than packing W into GEMM panels on every call.
-        if m == 1 && nb == 1 && transposeB && !transposeA && a.rank == 2 && b.rank == 2 && n * k >= 4096 {
-            return gemvRows(b, a)
+        // A few rows times a matrix stored with K contiguous (a dense layer at small batch, B = W [n, k]): W streamed
+        // once for all rows, rather than packed into GEMM panels on every call.
+        if m <= Tensor.smallBatchRows && nb == 1 && transposeB && !transposeA && a.rank == 2 && b.rank == 2 && n * k >= 4096 {
+            return Tensor(shape: [m, n]) { o in
+                b.scalars.withUnsafeBufferPointer { pw in a.scalars.withUnsafeBufferPointer { px in
+                    Tensor.denseSmallBatch(weights: pw.baseAddress!, rows: n, k: k, x: px.baseAddress!, batch: m, y: o.baseAddress!)
+                } }
+            }
         }
         let A = a.broadcast(to: batch + [ar, ac]), B = b.broadcast(to: batch + [br, bc])
         return Tensor(shape: batch + [m, n]) { o in
@@ -61,17 +65,22 @@ extension Tensor {
 }
 
 extension Tensor {
-    /// [1, k] · Wᵀ for W [n, k]: y[0, r] = Σ_k W[r, k] x[0, k], rows split across threads.
-    static func gemvRows(_ w: Tensor, _ x: Tensor) -> Tensor {
-        let (n, k) = (w.shape[0], w.shape[1])
-        return Tensor(shape: [1, n]) { o in
-            w.scalars.withUnsafeBufferPointer { pw in x.scalars.withUnsafeBufferPointer { px in
-                let out = o.baseAddress!
-                Parallel.forRanges(n, align: 16, minChunk: Swift.max(16, 65_536 / Swift.max(k, 1))) { r in
-                    ck_gemv_rows(pw.baseAddress!, k, Int32(k), px.baseAddress!, Int32(r.lowerBound), Int32(r.upperBound), out)
-                }
-            } }
+    /// Batches up to this size take the small-batch dense product.
+    static let smallBatchRows = 16
+
+    /// y [batch, rows] = x [batch, k] · Wᵀ for W [rows, k] (row-major), batch ≤ `smallBatchRows`: rows of W split
+    /// across threads, each streamed once per 8 inputs (`ck_gemm_rows_small`); one input is a matrix–vector product.
+    static func denseSmallBatch(weights w: UnsafePointer<Float>, rows n: Int, k: Int, x: UnsafePointer<Float>, batch m: Int,
+                                y: UnsafeMutablePointer<Float>) {
+        Parallel.forRanges(n, align: 16, minChunk: Swift.max(16, 65_536 / Swift.max(k, 1))) { r in
+            if m == 1 {
+                ck_gemv_rows(w, k, Int32(k), x, Int32(r.lowerBound), Int32(r.upperBound), y)
+                return
+            }
+            for i0 in stride(from: 0, to: m, by: 8) {
+                ck_gemm_rows_small(w, k, Int32(k), x + i0 * k, k, Int32(Swift.min(8, m - i0)), Int32(r.lowerBound),
+                                   Int32(r.upperBound), y + i0 * n, n)
+            }
         }
     }
 }
-
