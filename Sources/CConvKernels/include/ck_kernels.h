@@ -167,12 +167,13 @@ typedef struct {
     ptrdiff_t ps;     ///< elements between horizontally adjacent input positions: 16 blocked, 1 plain
     ptrdiff_t ibs;    ///< elements between input blocks: ih·iw·16 blocked
     int ih, iw, kh, kw, sh, sw, ph, pw, dh, dw, oh, ow;
+    int nob;          ///< output blocks (of this group): the weights' grouping depends on it
 } ck_blocked_geom;
 
-/// Output blocks [ob0, ob1) and rows [oy0, oy1) of out [ob][oh][ow][16] = clamp(conv(x, w) + bias + res, lo, hi)
-/// with w [ob][nib][kh][kw][icb][16] (output block, input block, tap, input channel, 16 output channels); bias
-/// [16·blocks] and res (out's layout) may be NULL. x, w, bias, res and out point at block 0. A plain input must
-/// carry its padding (ph = pw = 0).
+/// Output blocks [ob0, ob1) and rows [oy0, oy1) of out [ob][oh][ow][16] = clamp(conv(x, w) + bias + res, lo, hi).
+/// Weights are packed in groups of 4 output blocks (the last group holds the rest): group q holds blocks
+/// [4q, 4q + s) as [ib][kh][kw][c][s][16] (input block, tap, input channel, block of the group, 16 output channels)
+/// and starts at 4q·nib·kh·kw·icb·16. bias [16·blocks] and res (out's layout) may be NULL. x, w, bias, res and out point at block 0. A plain input must carry its padding (ph = pw = 0).
 void ck_blocked_conv(const ck_blocked_geom *g, const float *x, const float *w, const float *bias, const float *res,
                      float lo, float hi, int ob0, int ob1, int oy0, int oy1, float *out);
 

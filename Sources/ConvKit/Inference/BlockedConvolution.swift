@@ -50,23 +50,24 @@ struct BlockedConvolution {
         geometry = ck_blocked_geom(icb: Int32(icb), nib: Int32(inBlocks), ics: plainInput ? plane : 1,
                                    ps: plainInput ? 1 : lanes, ibs: plane * lanes,
                                    ih: c.ih, iw: c.iw, kh: c.kh, kw: c.kw, sh: c.sh, sw: c.sw, ph: c.ph, pw: c.pw,
-                                   dh: c.dh, dw: c.dw, oh: c.oh, ow: c.ow)
+                                   dh: c.dh, dw: c.dw, oh: c.oh, ow: c.ow, nob: Int32(outBlocks))
         let taps = Int(c.kh) * Int(c.kw)
         let (groups, inBlocks, outBlocks) = (groups, inBlocks, outBlocks)
-        weights = [Float](unsafeUninitializedCapacity: groups * outBlocks * inBlocks * taps * icb * lanes) { buf, count in
+        let perGroup = outBlocks * inBlocks * taps * icb * lanes
+        weights = [Float](unsafeUninitializedCapacity: groups * perGroup) { buf, count in
             count = buf.count
             w.withUnsafeBufferPointer { src in
-                var i = 0
                 for gi in 0..<groups {
                     for ob in 0..<outBlocks {
                         for ib in 0..<inBlocks {
                             for t in 0..<taps {
                                 for ic in 0..<icb {
                                     let cin = plainInput ? ic : ib * lanes + ic
+                                    let at = gi * perGroup + BlockedConvolution.packedOffset(
+                                        outBlock: ob, inBlock: ib, tap: t, channel: ic, outBlocks: outBlocks, inBlocks: inBlocks, taps: taps, channelsPerBlock: icb)
                                     for ol in 0..<lanes {
                                         let cout = ob * lanes + ol
-                                        buf[i] = cin < cinG && cout < coutG ? src[((gi * coutG + cout) * cinG + cin) * taps + t] : 0
-                                        i += 1
+                                        buf[at + ol] = cin < cinG && cout < coutG ? src[((gi * coutG + cout) * cinG + cin) * taps + t] : 0
                                     }
                                 }
                             }
@@ -81,6 +82,15 @@ struct BlockedConvolution {
                 return o < coutG ? b.scalars[gi * coutG + o] : 0
             }
         }
+    }
+
+    /// Where the 16 output-channel weights of (output block, input block, tap, input channel) start in the kernel's
+    /// packing: groups of 4 output blocks, each [input block][tap][channel][block of the group][16]
+    /// (`ck_blocked_conv`), so that a tile's vectors for one input channel are adjacent.
+    static func packedOffset(outBlock ob: Int, inBlock ib: Int, tap: Int, channel c: Int, outBlocks: Int, inBlocks: Int,
+                             taps: Int, channelsPerBlock icb: Int) -> Int {
+        let first = ob / 4 * 4, size = Swift.min(4, outBlocks - first)
+        return first * inBlocks * taps * icb * 16 + (((ib * taps + tap) * icb + c) * size + (ob - first)) * 16
     }
 
     /// Elements of one image's output: groups·outBlocks blocks of oh·ow·16.

@@ -95,6 +95,6 @@ enum BlockedGeometry {
         let plane = Int(c.ih) * Int(c.iw)
         return ck_blocked_geom(icb: 16, nib: Int32(BlockedLayout.blocks(channels)), ics: 1, ps: 16, ibs: plane * 16,
                                ih: c.ih, iw: c.iw, kh: c.kh, kw: c.kw, sh: c.sh, sw: c.sw, ph: c.ph, pw: c.pw,
-                               dh: c.dh, dw: c.dw, oh: c.oh, ow: c.ow)
+                               dh: c.dh, dw: c.dw, oh: c.oh, ow: c.ow, nob: Int32(BlockedLayout.blocks(channels)))
     }
 }

@@ -13,7 +13,7 @@ struct BlockedWinograd {
     let tilesH: Int, tilesW: Int
     /// The products' geometry: a 1×1 convolution over the tiles, one long row of them.
     let product: ck_blocked_geom
-    /// U as [ξ][output block][input block][16 input channels][16 output channels].
+    /// U as [ξ][the products' 1×1 weights in the blocked kernel's packing].
     let weights: [Float]
     let bias: [Float]?
 
@@ -43,7 +43,8 @@ struct BlockedWinograd {
         tilesH = (Int(geometry.oh) + m - 1) / m; tilesW = (Int(geometry.ow) + m - 1) / m
         let t = m + 2, tiles = tilesH * tilesW
         product = ck_blocked_geom(icb: 16, nib: Int32(inBlocks), ics: 1, ps: 16, ibs: tiles * lanes, ih: 1, iw: Int32(tiles),
-                                  kh: 1, kw: 1, sh: 1, sw: 1, ph: 0, pw: 0, dh: 1, dw: 1, oh: 1, ow: Int32(tiles))
+                                  kh: 1, kw: 1, sh: 1, sw: 1, ph: 0, pw: 0, dh: 1, dw: 1, oh: 1, ow: Int32(tiles),
+                                  nob: Int32(outBlocks))
         let G = m == 2 ? BlockedWinograd.g2 : BlockedWinograd.g4
         var u = [Float](repeating: 0, count: t * t * outBlocks * inBlocks * lanes * lanes)
         let (ob, ib) = (outBlocks, inBlocks)
@@ -65,7 +66,9 @@ struct BlockedWinograd {
                             var v = 0.0
                             for k in 0..<3 { v += gg[i * 3 + k] * G[j][k] }
                             let xi = i * t + j
-                            u[(((xi * ob + o / lanes) * ib + c / lanes) * lanes + c % lanes) * lanes + o % lanes] = Float(v)
+                            let at = BlockedConvolution.packedOffset(outBlock: o / lanes, inBlock: c / lanes, tap: 0, channel: c % lanes,
+                                                                     outBlocks: ob, inBlocks: ib, taps: 1, channelsPerBlock: lanes)
+                            u[xi * ob * ib * lanes * lanes + at + o % lanes] = Float(v)
                         }
                     }
                 }
