@@ -28,6 +28,7 @@ typedef struct {
     int nb, first, last, clamp;
     const float *bias;  ///< at the tile's first output block, or NULL
     const float *res;   ///< at the tile's first output block, row and position, or NULL
+    const ptrdiff_t *taps;  ///< plain input: offset of tap (kh, kw, c) = c·ics + kh·dh·iw + kw·dw from a position's first
     float *out;         ///< at the tile's first output block, row and position
     float lo, hi;
 } tile_args;
@@ -47,23 +48,42 @@ CK_V16_INLINE void conv_tile(const int OCB, const int PW, const int MODE, const 
 #pragma clang loop unroll(full)
         for (int j = 0; j < PW; j++) acc[o][j] = a->first ? b : v16_load(out + o * obs + j * 16);
     }
-    const int icb = MODE == MODE_PLAIN ? g->icb : 16;
-    const ptrdiff_t ics = MODE == MODE_PLAIN ? g->ics : 1, ps = MODE == MODE_PLAIN ? g->ps : 16;
-    const ptrdiff_t rows = (ptrdiff_t)g->iw * ps;
-    for (int ib = 0; ib < a->nb; ib++) {
-        const float *xb = a->x + ib * g->ibs;
-        const float *wk = a->w + ib * a->wib + (ptrdiff_t)kh0 * g->kw * icb * a->wc;
-        for (int kh = kh0; kh < kh1; kh++) {
-            const float *xr = xb + (ptrdiff_t)(oy * g->sh - g->ph + kh * g->dh) * rows;
-            for (int kw = 0; kw < g->kw; kw++, wk += icb * a->wc) {
-                const int ix0 = x0 * g->sw - g->pw + kw * g->dw;
-                const float *p[MAX_PW];
+    if (MODE == MODE_PLAIN) {
+        // A plain (first-layer) input carries its padding: every tap is inside. All taps (kh, kw, c) are one loop over
+        // the driver's offset table (7×7 on 3 channels: 147 steps) instead of kernel-row and column loops of icb
+        // steps each, whose set-up cost as much as their 3 steps of FMAs.
+        const int nt = g->kh * g->kw * g->icb;
+        const float *xr = a->x + (ptrdiff_t)oy * g->sh * g->iw;
+        const float *p[MAX_PW];
 #pragma clang loop unroll(full)
-                for (int j = 0; j < PW; j++) {
-                    const int ix = ix0 + j * g->sw;
-                    p[j] = MODE == MODE_PLAIN || (unsigned)ix < (unsigned)g->iw ? xr + ix * ps : ck_zero_block;
-                }
-                if (MODE != MODE_PLAIN) {
+        for (int j = 0; j < PW; j++) p[j] = xr + (ptrdiff_t)(x0 + j) * g->sw;
+        for (int t = 0; t < nt; t++) {
+            const ptrdiff_t off = a->taps[t];
+            ck_v16 wv[4];
+#pragma clang loop unroll(full)
+            for (int o = 0; o < OCB; o++) wv[o] = v16_load(a->w + t * a->wc + o * 16);
+#pragma clang loop unroll(full)
+            for (int j = 0; j < PW; j++) {
+                const ck_v16 xv = v16_splat(p[j][off]);
+#pragma clang loop unroll(full)
+                for (int o = 0; o < OCB; o++) acc[o][j] += wv[o] * xv;
+            }
+        }
+    } else {
+        const ptrdiff_t rows = (ptrdiff_t)g->iw * 16;
+        for (int ib = 0; ib < a->nb; ib++) {
+            const float *xb = a->x + ib * g->ibs;
+            const float *wk = a->w + ib * a->wib + (ptrdiff_t)kh0 * g->kw * 16 * a->wc;
+            for (int kh = kh0; kh < kh1; kh++) {
+                const float *xr = xb + (ptrdiff_t)(oy * g->sh - g->ph + kh * g->dh) * rows;
+                for (int kw = 0; kw < g->kw; kw++, wk += 16 * a->wc) {
+                    const int ix0 = x0 * g->sw - g->pw + kw * g->dw;
+                    const float *p[MAX_PW];
+#pragma clang loop unroll(full)
+                    for (int j = 0; j < PW; j++) {
+                        const int ix = ix0 + j * g->sw;
+                        p[j] = (unsigned)ix < (unsigned)g->iw ? xr + ix * 16 : ck_zero_block;
+                    }
                     // Not unrolled: unrolled, the scheduler hoists weight loads of later channels and spills them.
 #pragma clang loop unroll(disable)
                     for (int c = 0; c < 16; c++) {
@@ -73,18 +93,6 @@ CK_V16_INLINE void conv_tile(const int OCB, const int PW, const int MODE, const 
 #pragma clang loop unroll(full)
                         for (int j = 0; j < PW; j++) {
                             const ck_v16 xv = v16_splat(p[j][c]);
-#pragma clang loop unroll(full)
-                            for (int o = 0; o < OCB; o++) acc[o][j] += wv[o] * xv;
-                        }
-                    }
-                } else {
-                    for (int c = 0; c < icb; c++) {
-                        ck_v16 wv[4];
-#pragma clang loop unroll(full)
-                        for (int o = 0; o < OCB; o++) wv[o] = v16_load(wk + c * a->wc + o * 16);
-#pragma clang loop unroll(full)
-                        for (int j = 0; j < PW; j++) {
-                            const ck_v16 xv = v16_splat(p[j][c * ics]);
 #pragma clang loop unroll(full)
                             for (int o = 0; o < OCB; o++) acc[o][j] += wv[o] * xv;
                         }
@@ -147,7 +155,16 @@ CK_V16_INLINE void blocked_conv(tile_fn (*tiles)[3][MAX_PW + 1], const int *ocbs
         flat.iw = flat.ow = g->ih * g->iw;
         flat.ih = flat.oh = 1;
     }
-    tile_args a = {.g = pointwise ? &flat : g, .obs = obs, .lo = lo, .hi = hi,
+    // Plain inputs: the offsets of the kernel's taps (kh, kw, c), in the weights' order.
+    enum { MAX_TAPS = 1024 };
+    ptrdiff_t taps[MAX_TAPS];
+    if (plain) {
+        if (g->kh * g->kw * g->icb > MAX_TAPS) return;   // see ck_blocked_plain_taps_max
+        for (int kh = 0, t = 0; kh < g->kh; kh++)
+            for (int kw = 0; kw < g->kw; kw++)
+                for (int c = 0; c < g->icb; c++, t++) taps[t] = c * g->ics + ((ptrdiff_t)kh * g->dh * g->iw + (ptrdiff_t)kw * g->dw);
+    }
+    tile_args a = {.g = pointwise ? &flat : g, .obs = obs, .lo = lo, .hi = hi, .taps = taps,
                    .clamp = lo > -__builtin_inff() || hi < __builtin_inff()};
     for (int ob = ob0; ob < ob1;) {
         const int gstart = ob / 4 * 4, gsize = g->nob - gstart < 4 ? g->nob - gstart : 4;
@@ -230,6 +247,8 @@ static const int ocb_generic[] = {1}, pw_generic[] = {2};
                      bias, res, lo, hi, ob0, ob1, oy0, oy1, out);                                               \
     }
 CK_INSTANTIATE(BLOCKED_CONV_VARIANT)
+
+int ck_blocked_plain_taps_max(void) { return 1024; }
 
 void ck_blocked_conv(const ck_blocked_geom *g, const float *x, const float *w, const float *bias, const float *res,
                      float lo, float hi, int ob0, int ob1, int oy0, int oy1, float *out) {

@@ -176,6 +176,8 @@ typedef struct {
 /// and starts at 4q·nib·kh·kw·icb·16. bias [16·blocks] and res (out's layout) may be NULL. x, w, bias, res and out point at block 0. A plain input must carry its padding (ph = pw = 0).
 void ck_blocked_conv(const ck_blocked_geom *g, const float *x, const float *w, const float *bias, const float *res,
                      float lo, float hi, int ob0, int ob1, int oy0, int oy1, float *out);
+/// The most taps (kh·kw·channels) a plain input may have; ck_blocked_conv writes nothing beyond it.
+int ck_blocked_plain_taps_max(void);
 
 /// Depthwise convolution (one filter per channel) in the blocked layout, blocks [b0, b1) and rows [oy0, oy1):
 /// out[b] = clamp(Σ_taps w[b][kh][kw][16] · x[b][tap] + bias[b] + res[b], lo, hi); w [blocks][kh][kw][16], bias and

@@ -24,6 +24,7 @@ struct BlockedConvolution {
     static func supports(_ plan: ConvPlan, plainInput: Bool) -> Bool {
         let g = plan.geometry
         guard g.rank <= 2, plan.prePad == nil else { return false }
+        if plainInput && plan.inChannels * g.kernelVolume > Int(ck_blocked_plain_taps_max()) { return false }
         if plan.groups == 1 { return true }
         return !plainInput && (plan.inChannels / plan.groups) % BlockedLayout.lanes == 0
             && (plan.outChannels / plan.groups) % BlockedLayout.lanes == 0
