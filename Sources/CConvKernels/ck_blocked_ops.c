@@ -166,6 +166,21 @@ CK_V16_INLINE void blocked_add(const float *a, const float *b, float lo, float h
     }
 }
 
+/// out[p] = a[p] ⊙ b[p] for n vectors when per_vector is 0 (same shapes); with per_vector = P, a is blocks of P
+/// positions and b one vector per block: out[k·P + p] = a[k·P + p] ⊙ b[k] (a squeeze-excitation's channel scale).
+CK_V16_INLINE void blocked_mul(const float *a, const float *b, ptrdiff_t n, ptrdiff_t per_vector, float *out) {
+    if (per_vector == 0) {
+        for (ptrdiff_t i = 0; i < n; i++) v16_store(out + i * 16, v16_load(a + i * 16) * v16_load(b + i * 16));
+        return;
+    }
+    for (ptrdiff_t k = 0; k * per_vector < n; k++) {
+        const ck_v16 s = v16_load(b + k * 16);
+        const float *x = a + k * per_vector * 16;
+        float *y = out + k * per_vector * 16;
+        for (ptrdiff_t p = 0; p < per_vector; p++) v16_store(y + p * 16, v16_load(x + p * 16) * s);
+    }
+}
+
 #define DW_TILE(sfx, attr, s, p)                                                                                 \
     attr static void dw_tile_##sfx##_##s##_##p(const ck_blocked_geom *g, const float *xb, const float *wb,          \
                                                const float *bias, const float *res, float lo, float hi, int clamp, \
@@ -189,7 +204,9 @@ CK_V16_INLINE void blocked_add(const float *a, const float *b, float lo, float h
     attr static void blocked_global_average_##sfx(const float *x, ptrdiff_t P, int b0, int b1, float *out) {      \
         blocked_global_average(x, P, b0, b1, out); }                                                             \
     attr static void blocked_add_##sfx(const float *a, const float *b, float lo, float hi, ptrdiff_t n, float *out) { \
-        blocked_add(a, b, lo, hi, n, out); }
+        blocked_add(a, b, lo, hi, n, out); }                                                                   \
+    attr static void blocked_mul_##sfx(const float *a, const float *b, ptrdiff_t n, ptrdiff_t per, float *out) { \
+        blocked_mul(a, b, n, per, out); }
 CK_INSTANTIATE(CK_BLOCKED_OPS_VARIANT)
 
 void ck_blocked_depthwise(const ck_blocked_geom *g, const float *x, const float *w, const float *bias, const float *res,
@@ -204,4 +221,7 @@ void ck_blocked_global_average(const float *x, ptrdiff_t P, int b0, int b1, floa
 }
 void ck_blocked_add(const float *a, const float *b, float lo, float hi, ptrdiff_t n, float *out) {
     CK_PICK(blocked_add, a, b, lo, hi, n, out)
+}
+void ck_blocked_mul(const float *a, const float *b, ptrdiff_t n, ptrdiff_t per_vector, float *out) {
+    CK_PICK(blocked_mul, a, b, n, per_vector, out)
 }

@@ -23,7 +23,7 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Seconds to spend timing each case (0.05…60).") var seconds: Double = 0.6
     @Flag(help: "Also print, on standard error, the algorithm each convolution took and, when measured, every candidate's time.") var explain = false
     @Flag(help: "Choose convolution algorithms by the fixed rules instead of timing the candidates once per shape (deterministic).") var noTune = false
-    @Flag(help: "With --model: time the module's own forward pass instead of its compiled inference plan.") var eager = false
+    @Flag(help: "With --model, --onnx or --tflite: time the module's own forward pass instead of its compiled inference plan.") var eager = false
     @Option(help: "Time a pipeline instead: sliding-windows (crop-by-crop against the convolutional implementation), unet-step (a U-Net training step), style-step (a style-transfer evaluation through VGG-16 features), decode (one image file, --image), mtcnn (a full face detection on --image), mmod (dlib's CNN face detector on --image), blazeface (MediaPipe's TFLite face detector on --image), face-embedding (dlib's ResNet per 150×150 chip, --batch chips at once, and the whole recognition of --image).") var pipeline: String?
     @Option(help: "Image side for --pipeline (14…2048; default 128 for sliding-windows, 256 for the others).") var size: Int?
     @Option(help: "U-Net base width for --pipeline unet-step (1…128).") var width = 16
@@ -88,7 +88,7 @@ struct BenchCommand: ParsableCommand {
             return
         }
         if let path = onnx ?? tflite {
-            let r = try ONNXBenchmark.run(path: path, batch: batch, seconds: seconds, profile: profile, tflite: tflite != nil)
+            let r = try ONNXBenchmark.run(path: path, batch: batch, seconds: seconds, profile: profile, tflite: tflite != nil, eager: eager)
             print(json ? r.jsonString() : r.line)
             return
         }

@@ -158,3 +158,36 @@ final class ONNXTorchExportTests: XCTestCase {
         XCTAssertEqual(s.layers.first?.receptiveField, [3, 3])
     }
 }
+
+/// Imported models compiled into inference plans compute what the imported modules compute: ONNX's light ResNet-50
+/// and Inception v1 (weights made by ConstantOfShape: constants, not parameters), and the torch-exported blocks where
+/// their operators allow; a graph with an operation the plan has no kernel for is refused by name, not miscomputed.
+final class ONNXInferencePlanTests: XCTestCase {
+    func testLightModelsCompileAndMatchTheImport() throws {
+        let dir = ONNXBuilder.golden.appendingPathComponent("light")
+        for name in ["light_resnet50", "light_inception_v1"] {
+            let m = try ONNXModel(contentsOf: dir.appendingPathComponent("\(name)/model.onnx"))
+            let shape = try XCTUnwrap(m.inputs[0].concreteShape())
+            var rng = SeededGenerator(seed: 5)
+            let x = Tensor.uniform(shape, low: 0, high: 1, rng: &rng)
+            let plan = try InferencePlan(m, inputShape: shape) { try m.forward([$0]) }
+            let expected = try m.predict(x), y = plan(x)[0]
+            let scale = Swift.max(1, expected.scalars.map(abs).max()!)
+            XCTAssertLessThanOrEqual(y.maxAbsDifference(expected), 2e-5 * scale, name)
+        }
+    }
+
+    /// PyTorch's exports of mobile blocks (squeeze-excitation gates, HardSigmoid/HardSwish, Clip, a channel shuffle,
+    /// ReduceMean) compile into a plan that gives the import's values and PyTorch's.
+    func testTorchExportedBlocksCompileAndMatch() throws {
+        let dir = ONNXBuilder.golden.appendingPathComponent("torch")
+        let x = try NumPy.load(dir.appendingPathComponent("input.npy").path)
+        for opset in [13, 18] {
+            let m = try ONNXModel(contentsOf: dir.appendingPathComponent("blocks_opset\(opset).onnx"))
+            let plan = try InferencePlan(m, inputShape: x.shape) { try m.forward([$0]) }
+            let y = plan(x)[0], torch = try NumPy.load(dir.appendingPathComponent("output_opset\(opset).npy").path)
+            XCTAssertLessThanOrEqual(y.maxAbsDifference(try m.predict(x)), 1e-5, "opset \(opset)")
+            XCTAssertLessThanOrEqual(y.maxAbsDifference(torch), 1e-4, "opset \(opset)")
+        }
+    }
+}

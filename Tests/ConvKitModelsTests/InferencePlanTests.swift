@@ -1,3 +1,4 @@
+import Foundation
 import ConvKit
 import ConvKitModels
 import XCTest
@@ -64,7 +65,7 @@ final class InferencePlanTests: XCTestCase {
                 let n = Functional.activation(norm(cat), .relu)
                 let s = Functional.activation(n + cat, .sigmoid)
                 let p = Functional.avgPool(c(s), PoolOptions(kernel: [2], stride: [2], countIncludePad: false))
-                return p.flattened()
+                return Functional.logSoftmax(p.flattened())
             }
         }
         let net = Net()
@@ -76,12 +77,39 @@ final class InferencePlanTests: XCTestCase {
         XCTAssertLessThanOrEqual(plan(x)[0].maxAbsDifference(net.predict(x)), 1e-5)
     }
 
+    /// What imported mobile networks use: a squeeze-and-excitation gate (global average, 1×1 convolutions, a
+    /// recorded scalar function, a per-channel product), a same-shape product, a channel shuffle (reshape, permute
+    /// keeping the batch axis) and a softmax at the end.
+    func testGatesShufflesAndRecordedFunctions() throws {
+        final class Net: Module, UnaryLayer {
+            var stem = Conv2D(3, 24, kernel: 3, padding: .same)
+            var squeeze = Conv2D(24, 8, kernel: 1), excite = Conv2D(8, 24, kernel: 1)
+            var head = Linear(24 * 5 * 6, 7)
+            func callAsFunction(_ x: Variable) -> Variable {
+                let h = Functional.activation(stem(x), .relu)
+                let pooled = Functional.adaptiveAvgPool2D(h, outputSize: (1, 1))
+                let gate = Functional.elementwise(excite(Functional.activation(squeeze(pooled), .relu)), label: "gate",
+                                                  { Swift.max(0, Swift.min(1, 0.2 * $0 + 0.5)) }, derivative: { _, _ in 0 })
+                let gated = h * gate
+                let squared = gated * Functional.elementwise(gated, label: "tanh", { Foundation.tanh($0) }, derivative: { _, y in 1 - y * y })
+                let shuffled = squared.reshaped([x.shape[0], 2, 12, 5, 6]).permuted([0, 2, 1, 3, 4]).reshaped([x.shape[0], 24 * 5 * 6])
+                return Functional.softmax(head(shuffled))
+            }
+        }
+        let net = Net()
+        var rng = SeededGenerator(seed: 8)
+        let x = Tensor.uniform([2, 3, 5, 6], low: -1, high: 1, rng: &rng)
+        let plan = try InferencePlan(net, inputShape: x.shape)
+        XCTAssertLessThanOrEqual(plan(x)[0].maxAbsDifference(net.predict(x)), 1e-6)
+        XCTAssertTrue(plan.explanation.contains { $0.contains("by channel") }, "\(plan.explanation)")
+    }
+
     func testAnOperationWithoutAKernelIsRefusedByName() {
         final class Net: Module, UnaryLayer {
-            func callAsFunction(_ x: Variable) -> Variable { x.permuted([0, 1, 3, 2]) }
+            func callAsFunction(_ x: Variable) -> Variable { x / (x + 1) }
         }
         XCTAssertThrowsError(try InferencePlan(Net(), inputShape: [1, 2, 3, 4])) { error in
-            XCTAssertTrue("\(error)".contains("permute"), "\(error)")
+            XCTAssertTrue("\(error)".contains("div"), "\(error)")
         }
     }
 

@@ -192,6 +192,9 @@ void ck_blocked_pool(int mode, const ck_blocked_geom *g, const float *x, int b0,
 void ck_blocked_global_average(const float *x, ptrdiff_t P, int b0, int b1, float *out);
 /// out[i] = clamp(a[i] + b[i], lo, hi) for the 16·n floats of n vectors (b NULL: clamp(a[i], lo, hi); out may be a).
 void ck_blocked_add(const float *a, const float *b, float lo, float hi, ptrdiff_t n, float *out);
+/// Blocked products: same shapes (per_vector 0, n vectors), or a per-block vector scale — a holds n vectors in
+/// runs of per_vector positions, b one vector per run: out = a ⊙ b[run].
+void ck_blocked_mul(const float *a, const float *b, ptrdiff_t n, ptrdiff_t per_vector, float *out);
 
 /// Winograd F(m×m, 3×3), m = 2 or 4 (tiles t = m + 2), in the blocked layout, for one image. Input transform:
 /// V[ξ][cb][tile][16] = Bᵀ·d·B for blocks [cb0, cb1), d the t×t window of tile (ty, tx) at rows ty·m − ph… and columns

@@ -27,10 +27,10 @@ public final class InferencePlan {
     /// Captures `forward` on `module` and compiles it for inputs of `inputShape`. The pass is captured at batch 1,
     /// which keeps compiling cheap at any batch (the capture holds every intermediate value); a value whose first
     /// axis is then not 1 — an operation that mixes the batch axis with another — is refused.
-    public convenience init(_ module: Module, inputShape: [Int], forward: (Variable) -> [Variable]) throws {
+    public convenience init(_ module: Module, inputShape: [Int], forward: (Variable) throws -> [Variable]) throws {
         precondition(inputShape.count >= 2 && inputShape[0] >= 1, "input shape [N, …] expected, got \(inputShape)")
         let captureShape = [1] + inputShape.dropFirst()
-        let graph = CapturedGraph.capture(module, input: Tensor.zeros(captureShape), forward: forward)
+        let graph = try CapturedGraph.capture(module, input: Tensor.zeros(captureShape), forward: forward)
         graph.releaseComputedValues()
         try self.init(graph: graph, batch: inputShape[0])
     }

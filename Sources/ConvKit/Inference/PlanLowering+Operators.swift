@@ -1,11 +1,14 @@
 import CConvKernels
 
 extension PlanLowering {
-    /// An activation on its own: a clamp (ReLU, ReLU6) in place when nothing else reads its input, any other
-    /// activation through the Tensor implementation (elementwise, so in either layout).
+    /// An activation on its own: a clamp (ReLU, ReLU6, Clip) in place when nothing else reads its input, any other
+    /// activation through the Tensor implementation, a recorded scalar function (`Functional.elementwise`) applied
+    /// value by value (elementwise, so in either layout).
     func lowerActivation(_ node: Node) throws {
-        guard let a = node.attributes["activation"] as? Activation else {
-            throw InferencePlanError(op: "activation", reason: "was captured without its function")
+        let clamp = clampRange(node)
+        let function = node.attributes["function"] as? (Float) -> Float
+        guard clamp != nil || function != nil || node.attributes["activation"] is Activation else {
+            throw InferencePlanError(op: node.op, reason: "was captured without its function or bounds")
         }
         let input = try value(node.inputs[0])
         let inPlace = soleReader(node.inputs[0]) != nil && !input.buffer.isInput && holders(of: input.buffer) == 1
@@ -15,7 +18,7 @@ extension PlanLowering {
         guard input.imageStride == PlanValue.elementsPerImage(input.shape, input.layout) else {
             throw InferencePlanError(op: "activation", reason: "on a view into a concatenation")
         }
-        if let range = a.clampRange {
+        if let range = clamp {
             append("clamp[\(range.lower), \(range.upper)] \(input.shape)", reads: [input], writes: [out]) { m in
                 let src = m.pointer(input), dst = m.pointer(out)
                 Parallel.forRanges(count, align: 16, minChunk: 16_384) { r in
@@ -25,6 +28,14 @@ extension PlanLowering {
             }
             return
         }
+        if let f = function {
+            append("\(node.op) \(input.shape)", reads: [input], writes: [out]) { m in
+                let src = m.pointer(input), dst = m.pointer(out)
+                Parallel.forRanges(count, minChunk: 16_384) { r in for i in r { dst[i] = f(src[i]) } }
+            }
+            return
+        }
+        let a = node.attributes["activation"] as! Activation
         append("\(a) \(input.shape)", reads: [input], writes: [out]) { m in
             let src = m.pointer(input), dst = m.pointer(out)
             let y = Tensor(shape: [count]) { $0.baseAddress!.update(from: src, count: count) }.activated(a)
@@ -82,16 +93,56 @@ extension PlanLowering {
         }
     }
 
-    /// [N, C, spatial…] → the mean of each channel, kept blocked (its shape is the output's: [N, C] or [N, C, 1, 1]).
-    func lowerGlobalAverage(_ x: Variable, _ output: Variable) throws {
+    /// [N, C, spatial…] → the mean of each channel times `scale`, kept blocked (its shape is the output's: [N, C] or
+    /// [N, C, 1, 1]).
+    func lowerGlobalAverage(_ x: Variable, _ output: Variable, scale: Float = 1) throws {
         let input = try blocked(value(x))
         let out = PlanValue(shape: shape(output), layout: .blocked)
         values[ObjectIdentifier(output)] = out
         let (p, cb) = (input.positions, input.blocks)
-        append("global average \(input.shape) → \(shape(output))", reads: [input], writes: [out]) { m in
+        append("global average \(input.shape) → \(shape(output))" + (scale != 1 ? " × \(scale)" : ""), reads: [input], writes: [out]) { m in
             let src = m.pointer(input), dst = m.pointer(out)
             Parallel.forEach(input.batch) { n in
-                ck_blocked_global_average(src + n * input.imageStride, p, 0, Int32(cb), dst + n * out.imageStride)
+                let o = dst + n * out.imageStride
+                ck_blocked_global_average(src + n * input.imageStride, p, 0, Int32(cb), o)
+                if scale != 1 { for i in 0..<(cb * BlockedLayout.lanes) { o[i] *= scale } }
+            }
+        }
+    }
+
+    /// A sum over every spatial axis (ONNX's ReduceMean and ReduceSum on maps): a global average, scaled back by the
+    /// number of positions unless a multiplication by a constant alone follows it (the mean's 1/n), which is absorbed.
+    func lowerSpatialSum(_ node: Node) throws {
+        let x = node.inputs[0], rank = shape(x).count
+        guard let axes = node.attributes["axes"] as? [Int], rank > 2, axes.sorted() == Array(2..<rank) else {
+            throw InferencePlanError(op: "sum", reason: "over axes other than all the spatial ones")
+        }
+        let positions = Float(shape(x)[2...].reduce(1, *))
+        if let j = soleReader(node.output), graph.nodes[j].op == "muls", let s = graph.nodes[j].attributes["scalar"] as? Float {
+            absorbed.insert(j)
+            try lowerGlobalAverage(x, graph.nodes[j].output, scale: s * positions)
+            return
+        }
+        try lowerGlobalAverage(x, node.output, scale: positions)
+    }
+
+    /// x·s, x + s or x − s for a constant s, in either layout.
+    func lowerScalarOperation(_ node: Node) throws {
+        guard let s = node.attributes["scalar"] as? Float else {
+            throw InferencePlanError(op: node.op, reason: "was captured without its constant")
+        }
+        let input = try value(node.inputs[0])
+        guard input.imageStride == PlanValue.elementsPerImage(input.shape, input.layout) else {
+            throw InferencePlanError(op: node.op, reason: "on a view into a concatenation")
+        }
+        let out = PlanValue(shape: input.shape, layout: input.layout)
+        values[ObjectIdentifier(node.output)] = out
+        let (scale, shift): (Float, Float) = node.op == "muls" ? (s, 0) : (1, node.op == "adds" ? s : -s)
+        let count = input.batch * input.imageStride
+        append("\(node.op) \(s) \(input.shape)", reads: [input], writes: [out]) { m in
+            let src = m.pointer(input), dst = m.pointer(out)
+            Parallel.forRanges(count, minChunk: 16_384) { r in
+                for i in r { dst[i] = src[i] * scale + shift }
             }
         }
     }
@@ -152,6 +203,53 @@ extension PlanLowering {
                     bias.withUnsafeBufferPointer { bb in for j in 0..<m { row[j] += bb[j] } }
                 }
                 if clamp != nil { for j in 0..<m { row[j] = Swift.min(Swift.max(row[j], lo), hi) } }
+            }
+        }
+    }
+
+    /// Softmax or log-softmax along one non-batch axis of a plain value (a classifier's last step).
+    func lowerSoftmax(_ node: Node) throws {
+        let rank = shape(node.inputs[0]).count, axis = (node.attributes["axis"] as? Int) ?? -1
+        let a = axis < 0 ? axis + rank : axis
+        guard (1..<rank).contains(a) else {
+            throw InferencePlanError(op: node.op, reason: "along axis \(axis) of \(shape(node.inputs[0])) (the batch axis must stay)")
+        }
+        let log = node.op == "logSoftmax"
+        try appendImageByImage(node, "\(node.op) axis \(a)") { log ? $0.logSoftmax(axis: a) : $0.softmax(axis: a) }
+    }
+
+    /// Local response normalization across channels (AlexNet's, GoogLeNet's as ONNX has them).
+    func lowerLocalResponseNorm(_ node: Node) throws {
+        guard let o = node.attributes["options"] as? LRNOptions else {
+            throw InferencePlanError(op: "lrn", reason: "was captured without its options")
+        }
+        try appendImageByImage(node, "lrn") { ConvKit.localResponseNorm($0, o) }
+    }
+
+    /// A permutation that keeps the batch axis first (a channel shuffle's transpose), image by image.
+    func lowerPermute(_ node: Node) throws {
+        guard let order = node.attributes["order"] as? [Int], order.first == 0 else {
+            throw InferencePlanError(op: "permute", reason: "moving the batch axis (\(node.attributes["order"] ?? "no order"))")
+        }
+        try appendImageByImage(node, "permute \(order)") { $0.permuted(order) }
+    }
+
+    /// An op no kernel of the plan covers but whose Tensor implementation treats images independently and keeps
+    /// their size: run on the plain value, one image [1, …] at a time, written into the plan's memory.
+    private func appendImageByImage(_ node: Node, _ label: String, _ op: @escaping (Tensor) -> Tensor) throws {
+        let input = try plain(value(node.inputs[0]))
+        let outShape = shape(node.output), per = input.imageStride
+        guard per == PlanValue.elementsPerImage(input.shape, .plain), outShape.reduce(1, *) == input.shape.reduce(1, *) else {
+            throw InferencePlanError(op: node.op, reason: "on \(input.shape) → \(outShape)")
+        }
+        let out = PlanValue(shape: outShape, layout: .plain)
+        values[ObjectIdentifier(node.output)] = out
+        let image = [1] + Array(input.shape.dropFirst())
+        append("\(label) \(input.shape)", reads: [input], writes: [out]) { m in
+            let src = m.pointer(input), dst = m.pointer(out)
+            for n in 0..<input.batch {
+                let y = op(Tensor(shape: image) { $0.baseAddress!.update(from: src + n * per, count: per) })
+                y.withUnsafeBufferPointer { (dst + n * per).update(from: $0.baseAddress!, count: per) }
             }
         }
     }

@@ -44,25 +44,31 @@ final class PlanLowering {
 
     /// Lowers every node; returns the outputs (plain layout).
     func lower() throws -> [PlanValue] {
-        for node in graph.nodes {
-            for v in node.inputs + [node.output] where graph.parameterNames[ObjectIdentifier(v)] == nil && graph.shape(of: v).first != capturedBatch {
-                throw InferencePlanError(op: node.op, reason: "makes a value of shape \(graph.shape(of: v)) whose first axis is not the batch (\(capturedBatch) at capture)")
-            }
+        for node in graph.nodes where graph.shape(of: node.output).first != capturedBatch {
+            throw InferencePlanError(op: node.op, reason: "makes a value of shape \(graph.shape(of: node.output)) whose first axis is not the batch (\(capturedBatch) at capture)")
         }
         planConcatenations()
         for (i, node) in graph.nodes.enumerated() where !absorbed.contains(i) {
             switch node.op {
             case "conv", "batchNormEval": try lowerConvolution(i)
-            case "activation": try lowerActivation(node)
+            case "activation", "clamp", "clampMin": try lowerActivation(node)
             case "add": try lowerAdd(i)
+            case "mul": try lowerMultiply(node)
             case "maxPool", "avgPool": try lowerPooling(node)
             case "globalAvgPool": try lowerGlobalAverage(node.inputs[0], node.output)
+            case "sum": try lowerSpatialSum(node)
+            case "muls", "adds", "subs": try lowerScalarOperation(node)
             case "adaptiveAvgPool": try lowerAdaptiveAverage(node)
             case "flatten", "reshape": try lowerReshape(node)
             case "dropout": values[ObjectIdentifier(node.output)] = try value(node.inputs[0])
             case "linear": try lowerLinear(i)
             case "concat": try lowerConcatenation(i)
-            default: throw InferencePlanError(op: node.op, reason: "has no planned kernel")
+            case "softmax", "logSoftmax": try lowerSoftmax(node)
+            case "lrn": try lowerLocalResponseNorm(node)
+            case "permute": try lowerPermute(node)
+            default:
+                guard node.attributes["function"] != nil else { throw InferencePlanError(op: node.op, reason: "has no planned kernel") }
+                try lowerActivation(node)
             }
         }
         return try graph.outputs.map { try plain(value($0)) }
@@ -159,10 +165,21 @@ final class PlanLowering {
         return all.filter { $0.buffer === b }.count
     }
 
-    /// The clamp of a ReLU/ReLU6 that alone reads `v`: absorbs it and returns its range and output.
+    /// The range of a node that clamps its input: ReLU, ReLU6, identity, or an explicit clamp (ONNX's Clip).
+    func clampRange(_ node: Node) -> (lower: Float, upper: Float)? {
+        switch node.op {
+        case "activation": return (node.attributes["activation"] as? Activation)?.clampRange
+        case "clamp":
+            guard let lo = node.attributes["min"] as? Float, let hi = node.attributes["max"] as? Float else { return nil }
+            return (lo, hi)
+        case "clampMin": return (node.attributes["min"] as? Float).map { ($0, .infinity) }
+        default: return nil
+        }
+    }
+
+    /// The clamp (`clampRange`) that alone reads `v`: absorbs it and returns its range and output.
     func absorbClamp(after v: Variable) -> (lower: Float, upper: Float, output: Variable)? {
-        guard let j = soleReader(v), graph.nodes[j].op == "activation",
-              let a = graph.nodes[j].attributes["activation"] as? Activation, let range = a.clampRange else { return nil }
+        guard let j = soleReader(v), let range = clampRange(graph.nodes[j]) else { return nil }
         absorbed.insert(j)
         return (range.lower, range.upper, graph.nodes[j].output)
     }

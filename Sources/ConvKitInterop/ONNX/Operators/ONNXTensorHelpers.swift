@@ -81,15 +81,9 @@ enum ONNXTensorHelpers {
         return IntegerTensor(shape: s, values: out, type: type)
     }
 
-    /// y = f(x) elementwise with dy/dx = df(x, y).
+    /// y = f(x) elementwise with dy/dx = df(x, y) (recorded with f, so inference plans run it too).
     static func unary(_ x: Variable, _ label: String, _ f: @escaping (Float) -> Float, _ df: @escaping (Float, Float) -> Float) -> Variable {
-        let y = x.value.map(f)
-        return Variable(y, parents: [x], label: label) { g in
-            let xs = x.value.scalars, ys = y.scalars
-            var gx = g.scalars
-            for i in 0..<gx.count { gx[i] *= df(xs[i], ys[i]) }
-            return [Tensor(shape: x.shape, scalars: gx)]
-        }
+        Functional.elementwise(x, label: label, f, derivative: df)
     }
 
     /// z = f(a, b) elementwise after broadcasting, with ∂z/∂a = da(a, b) and ∂z/∂b = db(a, b).
