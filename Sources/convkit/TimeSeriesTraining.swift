@@ -14,6 +14,8 @@ struct TimeSeriesTraining {
     /// Sequential MNIST instead of a UCR/UEA folder: "sequential" (784 pixels in row order) or "permuted" (one
     /// fixed random order), from an IDX folder (default the bundled MNIST-5k), as in the TCN paper.
     let pixelSequences: String?
+    /// For pixel sequences: augmentations of each training image (before it is flattened), drawn anew every epoch.
+    var augmentations: [Augmentation] = []
     let model: String
     let epochs: Int
     let batchSize: Int?
@@ -48,12 +50,17 @@ struct TimeSeriesTraining {
         }
     }
 
+    /// The pixel order of a sequence: row order, or one fixed permutation (seed 0).
+    static func pixelOrder(_ n: Int, permuted: Bool) -> [Int] {
+        var rng = SeededGenerator(seed: 0)
+        return permuted ? Array((0..<n).shuffled(using: &rng)) : Array(0..<n)
+    }
+
     /// MNIST images as sequences `[1, H·W]` of pixels in 0…1, in row order or one fixed permutation (seed 0).
     static func pixelSequences(_ dir: String, permuted: Bool) throws -> (TimeSeriesSet, TimeSeriesSet) {
         let splits = try Datasets.idxFolder(dir)
         let n = splits.train.images.shape[1...].reduce(1, *)
-        var rng = SeededGenerator(seed: 0)
-        let order = permuted ? Array((0..<n).shuffled(using: &rng)) : Array(0..<n)
+        let order = pixelOrder(n, permuted: permuted)
         func set(_ images: LabeledImages, _ name: String) -> TimeSeriesSet {
             let per = images.images.count / Swift.max(images.count, 1)
             let series = (0..<images.count).map { i -> [[Float]] in [order.map { images.images.scalars[i * per + $0] / 255 }] }
@@ -65,6 +72,7 @@ struct TimeSeriesTraining {
 
     func run() throws {
         let train: TimeSeriesSet, test: TimeSeriesSet, testPath: String
+        var images: Tensor? = nil   // pixel sequences with augmentation: the training images [N, 1, H, W] in 0…1
         if let kind = pixelSequences {
             guard kind == "sequential" || kind == "permuted" else {
                 throw ConvKitError.invalidArgument(name: "--pixel-sequences", expected: "sequential or permuted", found: kind)
@@ -74,6 +82,11 @@ struct TimeSeriesTraining {
             }
             (train, test) = try Self.pixelSequences(dir, permuted: kind == "permuted")
             testPath = dir
+            if !augmentations.isEmpty {
+                let split = try Datasets.idxFolder(dir).train
+                let s = split.images.shape
+                images = split.images.reshaped([s[0], 1] + s[1...].suffix(2)) * (1 / 255)
+            }
         } else {
             guard let dir = data ?? Datasets.bundledDataDirectory().map({ $0 + "/timeseries/GunPoint" }) else {
                 throw ConvKitError.io(path: "Data/timeseries", reason: "bundled data not found; run from the repository or pass --data DIR")
@@ -120,7 +133,19 @@ struct TimeSeriesTraining {
                 let idx = Array(order[s..<Swift.min(s + batch, n)])
                 guard idx.count > 1 || n == 1 else { continue }   // batch norm needs two samples
                 optimizer.zeroGrad()
-                let xb = Tensor.stack(idx.map { x.slice(axis: 0, $0..<$0 + 1).reshaped([d, length]) })
+                let xb: Tensor
+                if let images {
+                    // A new random view of each image, flattened in the sequence order and standardized.
+                    let order = Self.pixelOrder(length, permuted: pixelSequences == "permuted")
+                    xb = Tensor.stack(idx.map { i -> Tensor in
+                        var view = images.slice(axis: 0, i..<i + 1).reshaped(Array(images.shape[1...]))
+                        for a in augmentations { view = a.apply(view, rng: &rng) }
+                        let v = view.scalars
+                        return Tensor(shape: [1, length], scalars: order.map { (v[$0] - mean[0]) / std[0] })
+                    })
+                } else {
+                    xb = Tensor.stack(idx.map { x.slice(axis: 0, $0..<$0 + 1).reshaped([d, length]) })
+                }
                 let l = Loss.crossEntropy(net(Variable(xb)), labels: idx.map { train.labels[$0] })
                 l.backward()
                 optimizer.step()
@@ -152,6 +177,7 @@ struct TimeSeriesTraining {
                          train.classNames.count, d, length, accuracy * 100, wall).data(using: .utf8)!)
         if json {
             let obj: [String: Any] = ["task": "timeseries", "dataset": train.name, "model": model, "test_accuracy": accuracy, "wall_seconds": wall,
+                                      "augmentations": images == nil ? "none" : augmentations.map { "\($0)" }.joined(separator: ","),
                                       "epochs": epochs, "train": n, "test": test.count, "classes": train.classNames.count, "length": length,
                                       "dimensions": d, "checkpoint": checkpoint]
             print(String(data: try JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys]), encoding: .utf8)!)

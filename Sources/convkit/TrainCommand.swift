@@ -145,9 +145,14 @@ struct TrainCommand: ParsableCommand {
             return
         }
         if task == .timeseries {
-            try TimeSeriesTraining(data: data, pixelSequences: pixelSequences, model: model ?? (pixelSequences != nil ? "tcn" : "fcn1d"),
-                                   epochs: epochs ?? (pixelSequences != nil ? 20 : 300), batchSize: batchSize,
-                                   lr: lrOption ?? (pixelSequences != nil ? 0.002 : 0.001), seed: seed, out: out, json: json).run()
+            var run = TimeSeriesTraining(data: data, pixelSequences: pixelSequences, model: model ?? (pixelSequences != nil ? "tcn" : "fcn1d"),
+                                         epochs: epochs ?? (pixelSequences != nil ? 20 : 300), batchSize: batchSize,
+                                         lr: lrOption ?? (pixelSequences != nil ? 0.002 : 0.001), seed: seed, out: out, json: json)
+            // Pixel sequences are images: they take the image augmentations (the default set unless --augment none).
+            if pixelSequences != nil, augment.lowercased() != "none" {
+                run.augmentations = try augment.split(separator: ",").map { try Augmentation.parse(String($0)) }
+            }
+            try run.run()
             return
         }
         if task == .volume || task == .volumeSegment {

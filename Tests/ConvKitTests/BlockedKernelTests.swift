@@ -76,6 +76,31 @@ final class BlockedKernelTests: XCTestCase {
         }
     }
 
+    /// The cut of a convolution's work shares it evenly where the old one (chunks of 4 blocks, rows split until
+    /// every thread had 2 tasks) left a thread idle: MobileNet-v2's layers at batch 1 on 2 threads.
+    func testPartitionSharesTheWorkEvenly() {
+        XCTAssertEqual(BlockedPartition.finish([4, 4, 4, 2], threads: 2), 8)
+        XCTAssertEqual(BlockedPartition.finish([3, 1, 1, 1], threads: 2), 3)
+        let cases: [(Int, Int, BlockedPartition.Kind)] = [(4, 14, .convolution), (20, 7, .convolution), (36, 14, .convolution),
+            (60, 7, .convolution), (6, 14, .convolution), (10, 7, .convolution), (1, 112, .convolution), (80, 7, .convolution),
+            (13, 28, .convolution), (9, 56, .depthwise), (36, 14, .depthwise), (60, 7, .depthwise), (2, 112, .depthwise)]
+        for (blocks, rows, kind) in cases {
+            let cut = BlockedPartition.choose(outBlocks: blocks, rows: rows, units: 1, threads: 2, kind: kind)
+            let rowChunk = (rows + cut.rowParts - 1) / cut.rowParts
+            var covered = 0
+            var sizes = [Double]()
+            for b0 in stride(from: 0, to: blocks, by: cut.blockChunk) {
+                for r0 in stride(from: 0, to: rows, by: rowChunk) {
+                    let work = Swift.min(cut.blockChunk, blocks - b0) * Swift.min(rowChunk, rows - r0)
+                    sizes.append(Double(work)); covered += work
+                }
+            }
+            XCTAssertEqual(covered, blocks * rows, "every block and row once: \(blocks)×\(rows)")
+            let finish = BlockedPartition.finish(sizes, threads: 2)
+            XCTAssertLessThanOrEqual(finish, Double(blocks * rows) / 2 * 1.08 + 1, "\(kind) \(blocks) blocks × \(rows) rows: \(cut)")
+        }
+    }
+
     /// Runs `body` on the blocked form of x and unpacks its output of `channels` channels and `spatial` extents.
     private func blockedRun(_ x: Tensor, outChannels: Int, outSpatial: [Int], residual: Tensor? = nil,
                             _ body: (UnsafePointer<Float>, UnsafePointer<Float>?, UnsafeMutablePointer<Float>) -> Void) -> Tensor {

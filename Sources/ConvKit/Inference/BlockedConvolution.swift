@@ -113,11 +113,11 @@ struct BlockedConvolution {
         let inStride = inImageStride ?? inputElements, outStride = outImageStride ?? outputElements
         let resStride = residualImageStride ?? outputElements
         let wPerGroup = weights.count / groups
-        // Output blocks in chunks of the kernel's widest tile (4), rows split until every thread has work.
-        let obChunk = Swift.min(4, outBlocks), obParts = (outBlocks + obChunk - 1) / obChunk
+        // Output blocks in chunks and rows in parts that share evenly between the threads (BlockedPartition).
+        let cut = BlockedPartition.choose(outBlocks: outBlocks, rows: oh, units: batch * groups, threads: Parallel.threads)
+        let obChunk = cut.blockChunk, obParts = (outBlocks + obChunk - 1) / obChunk
         let units = batch * groups * obParts
-        let rowParts = Swift.min(oh, Swift.max(1, (2 * Parallel.threads + units - 1) / units))
-        let rowChunk = (oh + rowParts - 1) / rowParts
+        let rowParts = cut.rowParts, rowChunk = (oh + rowParts - 1) / rowParts
         weights.withUnsafeBufferPointer { wb in
             withOptionalPointer(bias) { bp in
                 withUnsafePointer(to: geometry) { gp in

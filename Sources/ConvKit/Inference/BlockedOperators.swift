@@ -35,10 +35,9 @@ struct BlockedDepthwise {
         let outImage = outImageStride ?? blocks * Int(geometry.oh) * Int(geometry.ow) * BlockedLayout.lanes
         let resImage = residualImageStride ?? blocks * Int(geometry.oh) * Int(geometry.ow) * BlockedLayout.lanes
         let oh = Int(geometry.oh)
-        let blockChunk = Swift.max(1, blocks / Swift.max(1, 4 * Parallel.threads / Swift.max(batch, 1)))
-        let blockParts = (blocks + blockChunk - 1) / blockChunk
-        let rowParts = Swift.min(oh, Swift.max(1, 2 * Parallel.threads / Swift.max(1, batch * blockParts)))
-        let rowChunk = (oh + rowParts - 1) / rowParts
+        let cut = BlockedPartition.choose(outBlocks: blocks, rows: oh, units: batch, threads: Parallel.threads, kind: .depthwise)
+        let blockChunk = cut.blockChunk, blockParts = (blocks + blockChunk - 1) / blockChunk
+        let rowParts = cut.rowParts, rowChunk = (oh + rowParts - 1) / rowParts
         weights.withUnsafeBufferPointer { wb in withOptionalPointer(bias) { bp in withUnsafePointer(to: geometry) { gp in
             Parallel.forEach(batch * blockParts * rowParts) { t in
                 let r = t % rowParts, bpi = (t / rowParts) % blockParts, n = t / (rowParts * blockParts)
