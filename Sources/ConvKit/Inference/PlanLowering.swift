@@ -150,9 +150,12 @@ final class PlanLowering {
         let c = g.cGeometry(channels: 1), after = c.padsAfter(g)
         append("pad \(pv.shape) → \(out.shape)", reads: [pv], writes: [out]) { m in
             let src = m.pointer(pv), dst = m.pointer(out)
-            Parallel.forEach(pv.batch) { n in
-                ck_pad_planes(src + n * pv.imageStride, Int32(pv.channels), c.id, c.ih, c.iw, c.pd, after.0, c.ph, after.1,
-                              c.pw, after.2, dst + n * out.imageStride)
+            // Plane by plane (a first layer's input has 3 at batch 1: both threads take part).
+            let (channels, inPlane, outPlane) = (pv.channels, pv.shape[2...].reduce(1, *), out.shape[2...].reduce(1, *))
+            Parallel.forEach(pv.batch * channels) { t in
+                let (n, ch) = (t / channels, t % channels)
+                ck_pad_planes(src + n * pv.imageStride + ch * inPlane, 1, c.id, c.ih, c.iw, c.pd, after.0, c.ph, after.1,
+                              c.pw, after.2, dst + n * out.imageStride + ch * outPlane)
             }
         }
         paddedCopies[ObjectIdentifier(pv)] = out
