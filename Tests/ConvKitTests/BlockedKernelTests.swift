@@ -101,6 +101,44 @@ final class BlockedKernelTests: XCTestCase {
         }
     }
 
+    /// 3-D convolutions on the blocked 2-D kernel (depth-major, kd·⌈C/16⌉ input blocks) equal the definition on
+    /// random geometries — depth padding, strides, height/width dilation, channels that do not fill a block, a
+    /// residual and clamp in the epilogue — on every instruction set.
+    func testBlockedVolumesEqualTheDefinition() {
+        let available = availableISAs()
+        defer { ck_force_isa(available.last!) }
+        var rng = SeededGenerator(seed: 3303)
+        func pick(_ a: [Int]) -> Int { a[Int(rng.next() % UInt64(a.count))] }
+        for trial in 0..<40 {
+            let cin = pick([1, 3, 8, 16, 20, 33]), cout = pick([1, 5, 16, 32, 40])
+            let kernel = (0..<3).map { _ in pick([1, 2, 3, 3, 5]) }
+            let stride = (0..<3).map { _ in pick([1, 1, 2]) }
+            let dilation = [1] + kernel[1...].map { $0 > 1 ? pick([1, 1, 2]) : 1 }
+            let pb = kernel.map { pick(Array(0...($0 / 2 + 1))) }, pa = kernel.map { pick(Array(0...($0 / 2 + 1))) }
+            let spatial = (0..<3).map { i in max(1, dilation[i] * (kernel[i] - 1) + 1 - pb[i] - pa[i]) + pick([0, 1, 3, 6]) }
+            let n = pick([1, 2])
+            let x = Tensor.uniform([n, cin] + spatial, low: -1, high: 1, rng: &rng)
+            let w = Tensor.uniform([cout, cin] + kernel, low: -1, high: 1, rng: &rng)
+            let b = Tensor.uniform([cout], low: -1, high: 1, rng: &rng)
+            let options = ConvOptions(stride: stride, padding: .explicit(before: pb, after: pa), dilation: dilation)
+            var ref = Reference.conv(x, w, bias: b, stride: stride, padBefore: pb, padAfter: pa, dilation: dilation, groups: 1)
+            let residual = Tensor.uniform(ref.shape, low: -1, high: 1, rng: &rng)
+            let fused = trial % 2 == 0
+            if fused { ref = (ref + residual).clamped(min: 0, max: .infinity) }
+            let plan = ConvPlan(input: x.shape, weight: w.shape, options: options)
+            XCTAssertTrue(ConvAlgorithm.supported(plan).contains(.blockedVolume))
+            let scale = max(1, ref.scalars.map(abs).max() ?? 0)
+            for isa in available {
+                ck_force_isa(isa)
+                let epilogue = ConvEpilogue(bias: b, residual: fused ? residual : nil, lower: fused ? 0 : -.infinity, upper: .infinity)
+                let y = convForward(x, weight: w, plan: plan, algorithm: .blockedVolume, epilogue: epilogue)
+                XCTAssertEqual(y.shape, ref.shape)
+                XCTAssertLessThanOrEqual(y.maxAbsDifference(ref), 1e-4 * scale,
+                        "isa \(isa.rawValue): n \(n) \(cin)→\(cout) \(spatial) k \(kernel) s \(stride) d \(dilation) pad \(pb)/\(pa) fused \(fused)")
+            }
+        }
+    }
+
     /// Runs `body` on the blocked form of x and unpacks its output of `channels` channels and `spatial` extents.
     private func blockedRun(_ x: Tensor, outChannels: Int, outSpatial: [Int], residual: Tensor? = nil,
                             _ body: (UnsafePointer<Float>, UnsafePointer<Float>?, UnsafeMutablePointer<Float>) -> Void) -> Tensor {

@@ -14,6 +14,8 @@ public enum ConvAlgorithm: String, CaseIterable, Sendable, Codable {
     case directRows
     /// Output channels in vector lanes (`ck_conv_cl_forward`): small maps with many channels.
     case channelsInLanes
+    /// 3-D convolutions on the blocked 2-D kernel over a depth-major blocked copy (`BlockedVolumeConvolution`).
+    case blockedVolume
     /// The general path: im2col packed into the GEMM's panels, a plain GEMM for 1×1, the few-filter direct
     /// kernel, or the generic depthwise kernel.
     case gemm
@@ -34,6 +36,7 @@ public enum ConvAlgorithm: String, CaseIterable, Sendable, Codable {
         if depthwiseRowsSupported(plan) { out.append(.depthwiseRows) }
         if directRowsSupported(plan) { out.append(.directRows) }
         if channelsInLanesSupported(plan) { out.append(.channelsInLanes) }
+        if BlockedVolumeConvolution.supports(plan) { out.append(.blockedVolume) }
         out.append(.gemm)
         return out
     }
@@ -44,6 +47,7 @@ public enum ConvAlgorithm: String, CaseIterable, Sendable, Codable {
         if depthwiseRowsSupported(plan) { return .depthwiseRows }
         if directRowsSupported(plan) && directRowsPreferred(plan) { return .directRows }
         if channelsInLanesSupported(plan) && channelsInLanesPreferred(plan) { return .channelsInLanes }
+        if BlockedVolumeConvolution.supports(plan) && BlockedVolumeConvolution.preferred(plan) { return .blockedVolume }
         return .gemm
     }
 }

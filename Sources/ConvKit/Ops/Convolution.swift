@@ -78,8 +78,8 @@ public struct ConvPlan {
 /// N-d convolution (cross-correlation, as every framework computes it).
 /// - Shapes: x [N, Cin, *S], weight [Cout, Cin/groups, *K], bias [Cout] → [N, Cout, *O] with
 ///   O_i = ⌊(S_i + p_before + p_after − d_i·(K_i−1) − 1)/s_i⌋ + 1.
-/// - Paths: the entries of `ConvAlgorithm` (Winograd, depthwise rows, direct rows, channels in lanes, and the
-///   general im2col GEMM), chosen per shape by `ConvTuner`.
+/// - Paths: the entries of `ConvAlgorithm` (Winograd, depthwise rows, direct rows, channels in lanes, blocked
+///   volumes, and the general im2col GEMM), chosen per shape by `ConvTuner`.
 public func conv(_ x: Tensor, weight: Tensor, bias: Tensor? = nil, options: ConvOptions = ConvOptions()) -> Tensor {
     convForward(x, weight: weight, options: options, epilogue: ConvEpilogue(bias: bias))
 }
@@ -120,6 +120,8 @@ func convForward(_ x: Tensor, weight: Tensor, plan: ConvPlan, algorithm: ConvAlg
     case .channelsInLanes:
         let (xin, geo) = plan.prepare(x, explicitZeros: !plan.geometry.isPointwise)
         return channelsInLanesForward(xin, weight: weight, plan: plan, geometry: geo.cGeometry(channels: plan.inChannels), epilogue: epilogue)
+    case .blockedVolume:
+        return BlockedVolumeConvolution.forward(x, weight: weight, plan: plan, epilogue: epilogue)
     case .gemm:
         return gemmForward(x, weight: weight, plan: plan, epilogue: epilogue)
     }

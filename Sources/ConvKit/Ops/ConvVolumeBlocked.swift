@@ -1,0 +1,95 @@
+import CConvKernels
+
+/// 3-D convolutions on the blocked 2-D kernel (`ck_blocked_conv`). With the volume stored depth-major and blocked —
+/// slice s = (image, depth) holding ⌈C/16⌉ blocks of [H][W][16] — the kd·⌈C/16⌉ blocks a window reads for output
+/// depth z are consecutive (input slices z·s_d … z·s_d + kd − 1), so the 3-D convolution at depth z is a 2-D one over
+/// kd·⌈C/16⌉ input blocks with weights W2[co][(k·cb + b)·16 + l][kh][kw] = W[co][16b + l][k][kh][kw]. Depth padding
+/// is zero slices in that copy; height and width padding, stride and dilation are the 2-D kernel's.
+///
+/// Shapes: x [N, C, D, H, W], weight [Cout, C, kd, kh, kw] → [N, Cout, OD, OH, OW]. Groups 1, depth dilation 1.
+enum BlockedVolumeConvolution {
+    static func supports(_ plan: ConvPlan) -> Bool {
+        let g = plan.geometry
+        return g.rank == 3 && plan.groups == 1 && plan.prePad == nil && g.dilation[0] == 1
+    }
+
+    /// Where the rule takes it: volumes whose channels fill most of a block (im2col + GEMM with 16–64 output
+    /// channels wastes most of the GEMM's tile; 16→32 at 32³: 7.1 ms against 1.7 for the blocked kernel is the
+    /// measured case, BENCHMARKS.md).
+    static func preferred(_ plan: ConvPlan) -> Bool {
+        plan.inChannels >= 8 && plan.outChannels >= 16 && plan.geometry.kernelVolume > 1
+    }
+
+    static func forward(_ x: Tensor, weight: Tensor, plan: ConvPlan, epilogue: ConvEpilogue) -> Tensor {
+        let g = plan.geometry, lanes = BlockedLayout.lanes
+        let (n, cin, cout) = (plan.batch, plan.inChannels, plan.outChannels)
+        let (kd, sd, before) = (g.kernel[0], g.stride[0], g.padBefore[0])
+        let (d, h, w) = (g.input[0], g.input[1], g.input[2])
+        let depth = d + before + g.padAfter[0], (od, oh, ow) = (g.output[0], g.output[1], g.output[2])
+        let cb = BlockedLayout.blocks(cin), plane = h * w, perSlice = cb * plane * lanes
+        // The input depth-major and blocked in one pass, depth padding as zero slices: [N·depth][cb][H·W][16].
+        var blocked = [Float](repeating: 0, count: n * depth * perSlice)
+        x.withUnsafeBufferPointer { xb in blocked.withUnsafeMutableBufferPointer { bb in
+            let src = xb.baseAddress!, dst = bb.baseAddress!
+            Parallel.forEach(n * d) { t in
+                let (i, z) = (t / d, t % d)
+                let slice = dst + (i * depth + before + z) * perSlice
+                for c in 0..<cin {
+                    let from = src + ((i * cin + c) * d + z) * plane, to = slice + (c / lanes) * plane * lanes + c % lanes
+                    for p in 0..<plane { to[p * lanes] = from[p] }
+                }
+            }
+        } }
+        // The 2-D convolution over kd·cb input blocks.
+        let k2 = kd * cb * lanes
+        let w2 = Tensor(shape: [cout, k2, g.kernel[1], g.kernel[2]], scalars: {
+            let taps = g.kernel[1] * g.kernel[2]
+            var v = [Float](repeating: 0, count: cout * k2 * taps)
+            weight.withUnsafeBufferPointer { wb in
+                for co in 0..<cout { for k in 0..<kd { for c in 0..<cin {
+                    let to = (co * k2 + (k * cb + c / lanes) * lanes + c % lanes) * taps
+                    let from = ((co * cin + c) * kd + k) * taps
+                    for t in 0..<taps { v[to + t] = wb[from + t] }
+                } } }
+            }
+            return v
+        }())
+        let options = ConvOptions(stride: Array(g.stride[1...]), padding: .explicit(before: Array(g.padBefore[1...]), after: Array(g.padAfter[1...])),
+                                  dilation: Array(g.dilation[1...]), groups: 1)
+        let plan2 = ConvPlan(input: [1, k2, h, w], weight: w2.shape, options: options)
+        let kernel = BlockedConvolution(weight: w2, bias: epilogue.bias, plan: plan2, plainInput: false)
+        let perOut = kernel.outputElements
+        var out = [Float](unsafeUninitializedCapacity: n * od * perOut) { _, count in count = n * od * perOut }
+        blocked.withUnsafeBufferPointer { xb in out.withUnsafeMutableBufferPointer { ob in
+            for i in 0..<n {
+                // Output depths z read slices z·s_d …: images sd·cb blocks apart, windows overlapping.
+                kernel.run(xb.baseAddress! + i * depth * perSlice, inImageStride: sd * perSlice, batch: od, residual: nil,
+                           lower: -.infinity, upper: .infinity, ob.baseAddress! + i * od * perOut)
+            }
+        } }
+        // Back to [N, Cout, OD, OH, OW] in one pass; the bias was added by the kernel, a residual and clamp follow.
+        let positions = oh * ow
+        var y = Tensor(shape: plan.outputShape, unsafeUninitialized: { yb in
+            out.withUnsafeBufferPointer { ob in
+                let src = ob.baseAddress!, dst = yb.baseAddress!
+                Parallel.forEach(n * od) { t in
+                    let (i, z) = (t / od, t % od)
+                    let slice = src + t * perOut
+                    for co in 0..<cout {
+                        let from = slice + (co / lanes) * positions * lanes + co % lanes
+                        let to = dst + ((i * cout + co) * od + z) * positions
+                        for p in 0..<positions { to[p] = from[p * lanes] }
+                    }
+                }
+            }
+        })
+        if epilogue.residual != nil || epilogue.lower > -.infinity || epilogue.upper < .infinity {
+            let tail = ConvEpilogue(bias: nil, residual: epilogue.residual, lower: epilogue.lower, upper: epilogue.upper)
+            let volume = od * positions
+            y.withUnsafeMutableBufferPointer { yb in tail.withPointers { t in
+                for i in 0..<n { t.apply(yb.baseAddress!, sample: i, channels: 0..<cout, positions: 0..<volume, planeSize: volume, outChannels: cout) }
+            } }
+        }
+        return y
+    }
+}
