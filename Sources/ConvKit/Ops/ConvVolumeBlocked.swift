@@ -8,19 +8,35 @@ import CConvKernels
 ///
 /// Shapes: x [N, C, D, H, W], weight [Cout, C, kd, kh, kw] → [N, Cout, OD, OH, OW]. Groups 1, depth dilation 1.
 enum BlockedVolumeConvolution {
+    /// 3-D convolutions with depth dilation 1, and 2-D ones with 16+ input channels and a real window as volumes of
+    /// depth 1 (a candidate of the tuner, never the rule: the blocked kernel with a copy in and out around it; it won
+    /// 2 of GoogLeNet's 49 shapes). Groups 1, zero padding.
     static func supports(_ plan: ConvPlan) -> Bool {
         let g = plan.geometry
-        return g.rank == 3 && plan.groups == 1 && plan.prePad == nil && g.dilation[0] == 1
+        guard plan.groups == 1, plan.prePad == nil else { return false }
+        // 2-D: only where the copies around it can pay (a real window over whole blocks of channels).
+        return g.rank == 3 ? g.dilation[0] == 1 : g.rank == 2 && plan.inChannels >= 16 && g.kernelVolume > 1
     }
 
     /// Where the rule takes it: volumes whose channels fill most of a block (im2col + GEMM with 16–64 output
     /// channels wastes most of the GEMM's tile; 16→32 at 32³: 7.1 ms against 1.7 for the blocked kernel is the
     /// measured case, BENCHMARKS.md).
     static func preferred(_ plan: ConvPlan) -> Bool {
-        plan.inChannels >= 8 && plan.outChannels >= 16 && plan.geometry.kernelVolume > 1
+        plan.geometry.rank == 3 && plan.inChannels >= 8 && plan.outChannels >= 16 && plan.geometry.kernelVolume > 1
     }
 
     static func forward(_ x: Tensor, weight: Tensor, plan: ConvPlan, epilogue: ConvEpilogue) -> Tensor {
+        if plan.geometry.rank == 2 {
+            // A map is a volume of depth 1.
+            let g = plan.geometry
+            let x3 = x.reshaped([x.shape[0], x.shape[1], 1] + x.shape[2...]), w3 = weight.reshaped([weight.shape[0], weight.shape[1], 1] + weight.shape[2...])
+            let options = ConvOptions(stride: [1] + g.stride, padding: .explicit(before: [0] + g.padBefore, after: [0] + g.padAfter),
+                                      dilation: [1] + g.dilation, groups: 1)
+            let plan3 = ConvPlan(input: x3.shape, weight: w3.shape, options: options)
+            var e3 = epilogue
+            e3.residual = epilogue.residual.map { $0.reshaped([$0.shape[0], $0.shape[1], 1] + $0.shape[2...]) }
+            return forward(x3, weight: w3, plan: plan3, epilogue: e3).reshaped(plan.outputShape)
+        }
         let g = plan.geometry, lanes = BlockedLayout.lanes
         let (n, cin, cout) = (plan.batch, plan.inChannels, plan.outChannels)
         let (kd, sd, before) = (g.kernel[0], g.stride[0], g.padBefore[0])
