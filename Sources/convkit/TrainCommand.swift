@@ -32,7 +32,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "For --task siamese: triplet, contrastive or pairs (the notes' σ(Σ w·|f(a) − f(b)| + b) head).") var loss = "triplet"
     @Option(help: "For --loss triplet: semi-hard or batch-hard mining.") var mining = "semi-hard"
     @Flag(help: "For --task siamese: six symmetries of each training image as new classes (6 classes become 36).") var classAugmentation = false
-    @Option(help: "For --task timeseries: MNIST as 784-step pixel sequences, sequential or permuted (the TCN paper's benchmarks; --data an IDX folder, default the bundled MNIST-5k).") var pixelSequences: String?
+    @Option(help: "For --task timeseries: MNIST as 784-step pixel sequences, sequential or permuted (the TCN paper's benchmarks; --data an IDX folder, default the bundled MNIST-5k; the images take --augment before they are flattened, --augment none for the paper's setting).") var pixelSequences: String?
     @Option(help: "For --task adding: the sequence length T (10…100000).") var length = 200
     @Option(help: "For --task adding: training sequences (100…1000000; default 20000); for volume tasks: training phantoms (8…100000; default 240).") var trainSize: Int?
     @Option(help: "For --task volume and volume-segment: the phantoms' side in voxels (16…128, divisible by 8).") var side = 32
