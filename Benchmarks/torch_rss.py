@@ -5,16 +5,12 @@ times at 224², 2 threads. Prints one JSON line {"model","batch","train","peak_r
 
 Usage: torch_rss.py MODEL BATCH [--train]   (mobilenet_v1: the paper's network from zoo_shapes.py)"""
 import json, resource, sys
-import torch, torchvision
+import torch
 
 name, batch, train = sys.argv[1], int(sys.argv[2]), "--train" in sys.argv
 torch.set_num_threads(2)
-if name == "mobilenet_v1":
-    from zoo_shapes import mobilenet_v1
-    m = mobilenet_v1()
-else:
-    kw = {"aux_logits": False, "init_weights": True} if name == "googlenet" else {}
-    m = getattr(torchvision.models, name)(weights=None, **kw)
+from zoo_shapes import build   # torchvision's networks, and mobilenet_v1 as the shapes file defines it
+m = build(name)
 x = torch.randn(batch, 3, 224, 224)
 if train:
     m.train(); opt = torch.optim.SGD(m.parameters(), lr=0.01, momentum=0.9); y = torch.randint(0, 1000, (batch,))

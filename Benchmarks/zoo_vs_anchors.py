@@ -33,15 +33,10 @@ def export(name, batch, cache):
     path = os.path.join(cache, f"{name}_b{batch}.onnx")
     if os.path.exists(path):
         return path
-    import torch, torchvision
-    from zoo_shapes import mobilenet_v1   # the paper's network, as the shapes file defines it
+    import torch
+    from zoo_shapes import build   # torchvision's networks, and the paper's mobilenet_v1 as the shapes file defines it
     torch.manual_seed(0)
-    if name == "mobilenet_v1":
-        m = mobilenet_v1()
-    else:
-        kw = {"aux_logits": False, "init_weights": True} if name == "googlenet" else {}
-        m = getattr(torchvision.models, name)(weights=None, **kw)
-    m.eval()
+    m = build(name).eval()
     torch.onnx.export(m, (torch.randn(batch, 3, 224, 224),), path, opset_version=13, dynamo=False,
                       input_names=["x"], output_names=["y"])
     return path

@@ -57,7 +57,8 @@ struct TimeSeriesTraining {
     }
 
     /// MNIST images as sequences `[1, H·W]` of pixels in 0…1, in row order or one fixed permutation (seed 0).
-    static func pixelSequences(_ dir: String, permuted: Bool) throws -> (TimeSeriesSet, TimeSeriesSet) {
+    /// Also the training images [N, 1, H, W] in 0…1, for augmentation.
+    static func pixelSequences(_ dir: String, permuted: Bool) throws -> (TimeSeriesSet, TimeSeriesSet, trainImages: Tensor) {
         let splits = try Datasets.idxFolder(dir)
         let n = splits.train.images.shape[1...].reduce(1, *)
         let order = pixelOrder(n, permuted: permuted)
@@ -67,7 +68,7 @@ struct TimeSeriesTraining {
             return TimeSeriesSet(series: series, labels: images.labels, classNames: images.classNames, name: name)
         }
         let name = permuted ? "PermutedMNIST" : "SequentialMNIST"
-        return (set(splits.train, name), set(splits.test, name))
+        return (set(splits.train, name), set(splits.test, name), splits.train.images * (1 / 255))
     }
 
     func run() throws {
@@ -80,13 +81,10 @@ struct TimeSeriesTraining {
             guard let dir = data ?? Datasets.bundledDataDirectory().map({ $0 + "/mnist5k" }) else {
                 throw ConvKitError.io(path: "Data/mnist5k", reason: "bundled data not found; run from the repository or pass --data DIR")
             }
-            (train, test) = try Self.pixelSequences(dir, permuted: kind == "permuted")
+            let trainImages: Tensor
+            (train, test, trainImages) = try Self.pixelSequences(dir, permuted: kind == "permuted")
             testPath = dir
-            if !augmentations.isEmpty {
-                let split = try Datasets.idxFolder(dir).train
-                let s = split.images.shape
-                images = split.images.reshaped([s[0], 1] + s[1...].suffix(2)) * (1 / 255)
-            }
+            if !augmentations.isEmpty { images = trainImages }
         } else {
             guard let dir = data ?? Datasets.bundledDataDirectory().map({ $0 + "/timeseries/GunPoint" }) else {
                 throw ConvKitError.io(path: "Data/timeseries", reason: "bundled data not found; run from the repository or pass --data DIR")
@@ -124,6 +122,7 @@ struct TimeSeriesTraining {
         var rng = SeededGenerator(seed: seed)
         let log = FileHandle.standardError
         let start = Date()
+        let pixelOrder = Self.pixelOrder(length, permuted: pixelSequences == "permuted")
         for epoch in 0..<epochs {
             optimizer.setLearningRate(schedule.rate(at: epoch, base: lr))
             net.train()
@@ -136,12 +135,11 @@ struct TimeSeriesTraining {
                 let xb: Tensor
                 if let images {
                     // A new random view of each image, flattened in the sequence order and standardized.
-                    let order = Self.pixelOrder(length, permuted: pixelSequences == "permuted")
                     xb = Tensor.stack(idx.map { i -> Tensor in
                         var view = images.slice(axis: 0, i..<i + 1).reshaped(Array(images.shape[1...]))
                         for a in augmentations { view = a.apply(view, rng: &rng) }
                         let v = view.scalars
-                        return Tensor(shape: [1, length], scalars: order.map { (v[$0] - mean[0]) / std[0] })
+                        return Tensor(shape: [1, length], scalars: pixelOrder.map { (v[$0] - mean[0]) / std[0] })
                     })
                 } else {
                     xb = Tensor.stack(idx.map { x.slice(axis: 0, $0..<$0 + 1).reshaped([d, length]) })
