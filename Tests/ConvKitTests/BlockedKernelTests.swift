@@ -139,6 +139,46 @@ final class BlockedKernelTests: XCTestCase {
         }
     }
 
+    /// The blocked weight gradient against the definition on random 2-D and 3-D geometries (partial channel blocks,
+    /// padding on either side, strides, dilation) on every instruction set, and through `convBackward` for volumes.
+    func testBlockedWeightGradientEqualsTheDefinition() {
+        let available = availableISAs()
+        defer { ck_force_isa(available.last!) }
+        var rng = SeededGenerator(seed: 4407)
+        func pick(_ a: [Int]) -> Int { a[Int(rng.next() % UInt64(a.count))] }
+        for trial in 0..<30 {
+            let rank = trial % 3 == 0 ? 2 : 3
+            let cin = pick([1, 3, 16, 20, 33]), cout = pick([1, 5, 16, 32, 40])
+            let kernel = (0..<rank).map { _ in pick([1, 2, 3, 3, 5]) }
+            guard kernel.contains(where: { $0 > 1 }) else { continue }
+            let stride = (0..<rank).map { _ in pick([1, 1, 2]) }
+            let dilation = kernel.map { $0 > 1 ? pick([1, 1, 2]) : 1 }
+            let pb = kernel.map { pick(Array(0...($0 / 2 + 1))) }, pa = kernel.map { pick(Array(0...($0 / 2 + 1))) }
+            let spatial = (0..<rank).map { i in max(1, dilation[i] * (kernel[i] - 1) + 1 - pb[i] - pa[i]) + pick([0, 1, 3, 6]) }
+            let n = pick([1, 2, 3])
+            let x = Tensor.uniform([n, cin] + spatial, low: -1, high: 1, rng: &rng)
+            let options = ConvOptions(stride: stride, padding: .explicit(before: pb, after: pa), dilation: dilation)
+            let plan = ConvPlan(input: x.shape, weight: [cout, cin] + kernel, options: options)
+            let gy = Tensor.uniform(plan.outputShape, low: -1, high: 1, rng: &rng)
+            let ref = Reference.convWeightGradient(x, gradOutput: gy, kernel: kernel, stride: stride, padBefore: pb, dilation: dilation)
+            XCTAssertTrue(BlockedWeightGradient.supports(plan))
+            let scale = max(1, ref.scalars.map(abs).max() ?? 0)
+            let label = "n \(n) \(cin)→\(cout) \(spatial) k \(kernel) s \(stride) d \(dilation) pad \(pb)/\(pa)"
+            for isa in available {
+                ck_force_isa(isa)
+                let gw = BlockedWeightGradient.weightGradient(x, gradOutput: gy, weightShape: [cout, cin] + kernel, plan: plan)
+                XCTAssertEqual(gw.shape, ref.shape)
+                XCTAssertLessThanOrEqual(gw.maxAbsDifference(ref), 1e-4 * scale, "isa \(isa.rawValue): \(label)")
+            }
+            if rank == 3 {
+                let w = Tensor.uniform([cout, cin] + kernel, low: -1, high: 1, rng: &rng)
+                let r = convBackward(x, weight: w, gradOutput: gy, options: options)
+                XCTAssertLessThanOrEqual(r.weight.maxAbsDifference(ref), 1e-4 * scale, "convBackward: \(label)")
+                XCTAssertNotNil(r.input); XCTAssertNotNil(r.bias)
+            }
+        }
+    }
+
     /// Runs `body` on the blocked form of x and unpacks its output of `channels` channels and `spatial` extents.
     private func blockedRun(_ x: Tensor, outChannels: Int, outSpatial: [Int], residual: Tensor? = nil,
                             _ body: (UnsafePointer<Float>, UnsafePointer<Float>?, UnsafeMutablePointer<Float>) -> Void) -> Tensor {

@@ -55,6 +55,36 @@ enum Reference {
         } }
         return out
     }
+
+    /// ∂L/∂W of `conv` (groups 1) from the definition: ∂L/∂W[o][c][k] = Σ_{n, pos} ∂L/∂y[n][o][pos] · x[n][c][pos·s + k·d − p].
+    static func convWeightGradient(_ x: Tensor, gradOutput gy: Tensor, kernel Kr: [Int], stride st: [Int], padBefore: [Int],
+                                   dilation: [Int]) -> Tensor {
+        let r = x.rank - 2, N = x.shape[0], Cin = x.shape[1], Cout = gy.shape[1]
+        let S = Array(x.shape[2...]), O = Array(gy.shape[2...])
+        let oCount = O.reduce(1, *), kCount = Kr.reduce(1, *), sCount = S.reduce(1, *)
+        func unflat(_ i: Int, _ dims: [Int]) -> [Int] {
+            var i = i; var res = [Int](repeating: 0, count: dims.count)
+            for d in stride(from: dims.count - 1, through: 0, by: -1) { res[d] = i % dims[d]; i /= dims[d] }
+            return res
+        }
+        var out = Tensor.zeros([Cout, Cin] + Kr)
+        for o in 0..<Cout { for c in 0..<Cin { for kp in 0..<kCount {
+            let ki = unflat(kp, Kr)
+            var s = 0.0
+            for n in 0..<N { for op in 0..<oCount {
+                let oi = unflat(op, O)
+                var xi = 0, inside = true
+                for d in 0..<r {
+                    let v = oi[d] * st[d] - padBefore[d] + ki[d] * dilation[d]
+                    if v < 0 || v >= S[d] { inside = false }
+                    xi = xi * S[d] + v
+                }
+                if inside { s += Double(gy.scalars[(n * Cout + o) * oCount + op]) * Double(x.scalars[(n * Cin + c) * sCount + xi]) }
+            } }
+            out.scalars[(o * Cin + c) * kCount + kp] = Float(s)
+        } } }
+        return out
+    }
 }
 
 /// Central finite differences of a scalar function of one tensor, in Double around Float points.

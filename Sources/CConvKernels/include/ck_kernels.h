@@ -179,6 +179,21 @@ void ck_blocked_conv(const ck_blocked_geom *g, const float *x, const float *w, c
 /// The most taps (kh·kw·channels) a plain input may have; ck_blocked_conv writes nothing beyond it.
 int ck_blocked_plain_taps_max(void);
 
+/// The weight gradient of a convolution (2-D as depth 1, or 3-D; groups 1) in the blocked layout, for one image.
+/// x: the input with all its padding, depth-major and blocked, [dp][cb][hp][wp][16] (lanes past C zero);
+/// dy: ∂L/∂y blocked per output depth, [od][ob][oh][ow][16]; output rows r = z·oh + y in [r0, r1).
+/// Accumulates into dw tiles [ob][cb][kd][kh][kw][16 input channels][16 output channels]:
+/// dw[o][b][k][i][j][c][l] += Σ_{z,y,x} dy[z][o][y][x][l] · x[z·sd + k·dd][b][y·sh + i·dh][x·sw + j·dw][c].
+typedef struct {
+    int kd, kh, kw, sd, sh, sw, dd, dh, dw;
+    int od, oh, ow;
+    int cb, ob;           ///< input and output blocks
+    ptrdiff_t xslice;     ///< elements between input depth slices: cb·hp·wp·16
+    ptrdiff_t xblock;     ///< elements between input blocks: hp·wp·16
+    ptrdiff_t xrow;       ///< elements between input rows: wp·16
+} ck_dweight_geom;
+void ck_blocked_dweight(const ck_dweight_geom *g, const float *x, const float *dy, int r0, int r1, float *dw);
+
 /// Depthwise convolution (one filter per channel) in the blocked layout, blocks [b0, b1) and rows [oy0, oy1):
 /// out[b] = clamp(Σ_taps w[b][kh][kw][16] · x[b][tap] + bias[b] + res[b], lo, hi); w [blocks][kh][kw][16], bias and
 /// res may be NULL; x, w, bias, res and out point at block 0 (g->icb, nib, ics, ps, ibs are not read).
@@ -210,6 +225,10 @@ void ck_winograd_blocked_output(int m, const float *M, ptrdiff_t mstride, int ob
 /// the inverse: channels of blocks [b0, b1) of out [C][P] from x [⌈C/16⌉][P][16]. P = positions of a plane.
 void ck_to_blocked(const float *x, int C, ptrdiff_t P, int b0, int b1, float *out);
 void ck_from_blocked(const float *x, int C, ptrdiff_t P, int b0, int b1, float *out);
+/// The same with strides: channel c of x at x + c·cs (P positions), block b of out at out + b·bs ([P][16]); and back.
+/// Slices of volumes ([C][D][H·W]: cs = D·H·W) and padded rows (bs = a block's whole padded plane).
+void ck_to_blocked_strided(const float *x, int C, ptrdiff_t cs, ptrdiff_t P, int b0, int b1, float *out, ptrdiff_t bs);
+void ck_from_blocked_strided(const float *x, ptrdiff_t bs, int C, ptrdiff_t P, int b0, int b1, float *out, ptrdiff_t cs);
 
 /// A task of a parallel loop: runs iteration i with the caller's context.
 typedef void (*ck_task_fn)(void *ctx, long i);

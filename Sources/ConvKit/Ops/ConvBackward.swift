@@ -10,10 +10,18 @@ public func convBackward(_ x: Tensor, weight: Tensor, gradOutput gy: Tensor, opt
     -> (input: Tensor?, weight: Tensor, bias: Tensor?) {
     let plan = ConvPlan(input: x.shape, weight: weight.shape, options: options)
     precondition(gy.shape == plan.outputShape, "gradient \(gy.shape) does not match output \(plan.outputShape)")
+    if needWeight, BlockedWeightGradient.preferred(plan) {
+        let gw = BlockedWeightGradient.weightGradient(x, gradOutput: gy, weightShape: weight.shape, plan: plan)
+        let rest = needInput || needBias ? convBackward(x, weight: weight, gradOutput: gy, options: options, needInput: needInput,
+                                                        needBias: needBias, needWeight: false)
+                                         : (input: nil, weight: gw, bias: nil)
+        return (rest.input, gw, rest.bias)
+    }
     if needInput, let dxOptions = plan.inputGradientAsConvolution() {
         // Stride 1: ∂L/∂x is itself a convolution of ∂L/∂y with the flipped, channel-transposed weights,
         // so it runs on the fast forward path; only the weight gradient needs im2col here.
-        let rest = needWeight ? convBackward(x, weight: weight, gradOutput: gy, options: options, needInput: false, needBias: needBias)
+        let rest = needWeight || needBias ? convBackward(x, weight: weight, gradOutput: gy, options: options, needInput: false,
+                                                         needBias: needBias, needWeight: needWeight)
                               : (input: nil, weight: Tensor.zeros(weight.shape), bias: nil)
         let gx = conv(gy, weight: flippedTransposedWeight(weight, groups: plan.groups), options: dxOptions)
         return (gx, rest.weight, rest.bias)

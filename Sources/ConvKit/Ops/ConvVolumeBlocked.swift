@@ -44,16 +44,17 @@ enum BlockedVolumeConvolution {
         let depth = d + before + g.padAfter[0], (od, oh, ow) = (g.output[0], g.output[1], g.output[2])
         let cb = BlockedLayout.blocks(cin), plane = h * w, perSlice = cb * plane * lanes
         // The input depth-major and blocked in one pass, depth padding as zero slices: [N·depth][cb][H·W][16].
-        var blocked = [Float](repeating: 0, count: n * depth * perSlice)
+        // The copy writes every lane of the interior slices (zeros past C): only the padding slices are zeroed.
+        var blocked = uninitializedFloats(n * depth * perSlice)
         x.withUnsafeBufferPointer { xb in blocked.withUnsafeMutableBufferPointer { bb in
             let src = xb.baseAddress!, dst = bb.baseAddress!
+            for i in 0..<n {
+                for z in Array(0..<before) + Array((before + d)..<depth) { (dst + (i * depth + z) * perSlice).initialize(repeating: 0, count: perSlice) }
+            }
             Parallel.forEach(n * d) { t in
                 let (i, z) = (t / d, t % d)
-                let slice = dst + (i * depth + before + z) * perSlice
-                for c in 0..<cin {
-                    let from = src + ((i * cin + c) * d + z) * plane, to = slice + (c / lanes) * plane * lanes + c % lanes
-                    for p in 0..<plane { to[p * lanes] = from[p] }
-                }
+                ck_to_blocked_strided(src + (i * cin * d + z) * plane, Int32(cin), d * plane, plane, 0, Int32(cb),
+                                      dst + (i * depth + before + z) * perSlice, plane * lanes)
             }
         } }
         // The 2-D convolution over kd·cb input blocks.
@@ -90,12 +91,8 @@ enum BlockedVolumeConvolution {
                 let src = ob.baseAddress!, dst = yb.baseAddress!
                 Parallel.forEach(n * od) { t in
                     let (i, z) = (t / od, t % od)
-                    let slice = src + t * perOut
-                    for co in 0..<cout {
-                        let from = slice + (co / lanes) * positions * lanes + co % lanes
-                        let to = dst + ((i * cout + co) * od + z) * positions
-                        for p in 0..<positions { to[p] = from[p * lanes] }
-                    }
+                    ck_from_blocked_strided(src + t * perOut, positions * lanes, Int32(cout), positions, 0, Int32(BlockedLayout.blocks(cout)),
+                                            dst + (i * cout * od + z) * positions, od * positions)
                 }
             }
         })
