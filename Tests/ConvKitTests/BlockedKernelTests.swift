@@ -113,7 +113,8 @@ final class BlockedKernelTests: XCTestCase {
             let cin = pick([1, 3, 8, 16, 20, 33]), cout = pick([1, 5, 16, 32, 40])
             let kernel = (0..<3).map { _ in pick([1, 2, 3, 3, 5]) }
             let stride = (0..<3).map { _ in pick([1, 1, 2]) }
-            let dilation = [1] + kernel[1...].map { $0 > 1 ? pick([1, 1, 2]) : 1 }
+            // Depth dilation only at depth stride 1 (the phased copy).
+            let dilation = [kernel[0] > 1 && stride[0] == 1 ? pick([1, 2, 3]) : 1] + kernel[1...].map { $0 > 1 ? pick([1, 1, 2]) : 1 }
             let pb = kernel.map { pick(Array(0...($0 / 2 + 1))) }, pa = kernel.map { pick(Array(0...($0 / 2 + 1))) }
             let spatial = (0..<3).map { i in max(1, dilation[i] * (kernel[i] - 1) + 1 - pb[i] - pa[i]) + pick([0, 1, 3, 6]) }
             let n = pick([1, 2])

@@ -6,16 +6,20 @@ import CConvKernels
 /// kd·⌈C/16⌉ input blocks with weights W2[co][(k·cb + b)·16 + l][kh][kw] = W[co][16b + l][k][kh][kw]. Depth padding
 /// is zero slices in that copy; height and width padding, stride and dilation are the 2-D kernel's.
 ///
-/// Shapes: x [N, C, D, H, W], weight [Cout, C, kd, kh, kw] → [N, Cout, OD, OH, OW]. Groups 1, depth dilation 1.
+/// Depth dilation dd > 1 (at depth stride 1): the copy holds the slices in dd phases (slice s at phase s mod dd,
+/// place s div dd), so that output z's slices z, z + dd, … are again consecutive (phase z mod dd from z div dd on);
+/// the outputs are computed phase by phase and put back in order by the final copy.
+///
+/// Shapes: x [N, C, D, H, W], weight [Cout, C, kd, kh, kw] → [N, Cout, OD, OH, OW]. Groups 1.
 enum BlockedVolumeConvolution {
-    /// 3-D convolutions with depth dilation 1, and 2-D ones with 16+ input channels and a real window as volumes of
+    /// 3-D convolutions (depth dilation at depth stride 1 only), and 2-D ones with 16+ input channels and a real window as volumes of
     /// depth 1 (a candidate of the tuner, never the rule: the blocked kernel with a copy in and out around it; it won
     /// 2 of GoogLeNet's 49 shapes). Groups 1, zero padding.
     static func supports(_ plan: ConvPlan) -> Bool {
         let g = plan.geometry
         guard plan.groups == 1, plan.prePad == nil else { return false }
         // 2-D: only where the copies around it can pay (a real window over whole blocks of channels).
-        return g.rank == 3 ? g.dilation[0] == 1 : g.rank == 2 && plan.inChannels >= 16 && g.kernelVolume > 1
+        return g.rank == 3 ? g.dilation[0] == 1 || g.stride[0] == 1 : g.rank == 2 && plan.inChannels >= 16 && g.kernelVolume > 1
     }
 
     /// Where the rule takes it: volumes whose channels fill most of a block (im2col + GEMM with 16–64 output
@@ -39,22 +43,29 @@ enum BlockedVolumeConvolution {
         }
         let g = plan.geometry, lanes = BlockedLayout.lanes
         let (n, cin, cout) = (plan.batch, plan.inChannels, plan.outChannels)
-        let (kd, sd, before) = (g.kernel[0], g.stride[0], g.padBefore[0])
+        let (kd, sd, dd, before) = (g.kernel[0], g.stride[0], g.dilation[0], g.padBefore[0])
         let (d, h, w) = (g.input[0], g.input[1], g.input[2])
         let depth = d + before + g.padAfter[0], (od, oh, ow) = (g.output[0], g.output[1], g.output[2])
         let cb = BlockedLayout.blocks(cin), plane = h * w, perSlice = cb * plane * lanes
+        // Slice s of a sequence of `count` in phase order (identity when dd = 1): phase s mod dd, place s div dd.
+        func phased(_ s: Int, count: Int) -> Int {
+            let phase = s % dd
+            return phase * (count / dd) + min(phase, count % dd) + s / dd
+        }
         // The input depth-major and blocked in one pass, depth padding as zero slices: [N·depth][cb][H·W][16].
         // The copy writes every lane of the interior slices (zeros past C): only the padding slices are zeroed.
         var blocked = uninitializedFloats(n * depth * perSlice)
         x.withUnsafeBufferPointer { xb in blocked.withUnsafeMutableBufferPointer { bb in
             let src = xb.baseAddress!, dst = bb.baseAddress!
             for i in 0..<n {
-                for z in Array(0..<before) + Array((before + d)..<depth) { (dst + (i * depth + z) * perSlice).initialize(repeating: 0, count: perSlice) }
+                for z in Array(0..<before) + Array((before + d)..<depth) {
+                    (dst + (i * depth + phased(z, count: depth)) * perSlice).initialize(repeating: 0, count: perSlice)
+                }
             }
             Parallel.forEach(n * d) { t in
                 let (i, z) = (t / d, t % d)
                 ck_to_blocked_strided(src + (i * cin * d + z) * plane, Int32(cin), d * plane, plane, 0, Int32(cb),
-                                      dst + (i * depth + before + z) * perSlice, plane * lanes)
+                                      dst + (i * depth + phased(before + z, count: depth)) * perSlice, plane * lanes)
             }
         } }
         // The 2-D convolution over kd·cb input blocks.
@@ -78,11 +89,13 @@ enum BlockedVolumeConvolution {
         let perOut = kernel.outputElements
         var out = [Float](unsafeUninitializedCapacity: n * od * perOut) { _, count in count = n * od * perOut }
         blocked.withUnsafeBufferPointer { xb in out.withUnsafeMutableBufferPointer { ob in
-            for i in 0..<n {
-                // Output depths z read slices z·s_d …: images sd·cb blocks apart, windows overlapping.
-                kernel.run(xb.baseAddress! + i * depth * perSlice, inImageStride: sd * perSlice, batch: od, residual: nil,
-                           lower: -.infinity, upper: .infinity, ob.baseAddress! + i * od * perOut)
-            }
+            for i in 0..<n { for phase in 0..<min(dd, od) {
+                // Output depths z read slices z·s_d …: images sd·cb blocks apart, windows overlapping. With dd > 1
+                // (s_d = 1) the outputs of one phase, z = phase + m·dd, read that phase's slices m, m + 1, ….
+                let first = phased(phase, count: depth), outputs = (od - phase + dd - 1) / dd
+                kernel.run(xb.baseAddress! + (i * depth + first) * perSlice, inImageStride: sd * perSlice, batch: outputs, residual: nil,
+                           lower: -.infinity, upper: .infinity, ob.baseAddress! + (i * od + phased(phase, count: od)) * perOut)
+            } }
         } }
         // Back to [N, Cout, OD, OH, OW] in one pass; the bias was added by the kernel, a residual and clamp follow.
         let positions = oh * ow
@@ -91,7 +104,7 @@ enum BlockedVolumeConvolution {
                 let src = ob.baseAddress!, dst = yb.baseAddress!
                 Parallel.forEach(n * od) { t in
                     let (i, z) = (t / od, t % od)
-                    ck_from_blocked_strided(src + t * perOut, positions * lanes, Int32(cout), positions, 0, Int32(BlockedLayout.blocks(cout)),
+                    ck_from_blocked_strided(src + (i * od + phased(z, count: od)) * perOut, positions * lanes, Int32(cout), positions, 0, Int32(BlockedLayout.blocks(cout)),
                                             dst + (i * cout * od + z) * positions, od * positions)
                 }
             }
