@@ -17,9 +17,11 @@ public func convBackward(_ x: Tensor, weight: Tensor, gradOutput gy: Tensor, opt
                                          : (input: nil, weight: gw, bias: nil)
         return (rest.input, gw, rest.bias)
     }
-    if needInput, let dxOptions = plan.inputGradientAsConvolution() {
+    if needInput, plan.inChannels >= 8, let dxOptions = plan.inputGradientAsConvolution() {
         // Stride 1: ∂L/∂x is itself a convolution of ∂L/∂y with the flipped, channel-transposed weights,
-        // so it runs on the fast forward path; only the weight gradient needs im2col here.
+        // so it runs on the fast forward path; only the weight gradient needs im2col here. Not for inputs of few
+        // channels (first layers): a convolution with 1–7 output channels fills none of the kernels' tiles, and
+        // Wᵀ·∂L/∂y then col2im took 0.33–0.86× its time (3→64 at 224², 1→16 at 14³ and 64³; BENCHMARKS.md).
         let rest = needWeight || needBias ? convBackward(x, weight: weight, gradOutput: gy, options: options, needInput: false,
                                                          needBias: needBias, needWeight: needWeight)
                               : (input: nil, weight: Tensor.zeros(weight.shape), bias: nil)
