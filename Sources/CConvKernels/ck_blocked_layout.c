@@ -35,7 +35,6 @@ CK_V16_INLINE void from_blocked(const float *x, ptrdiff_t bs, int C, ptrdiff_t P
     }
 }
 
-
 #define CK_LAYOUT_VARIANT(sfx, attr)                                                                         \
     attr static void to_blocked_##sfx(const float *x, int C, ptrdiff_t cs, ptrdiff_t P, int b0, int b1,      \
                                       float *out, ptrdiff_t bs) { to_blocked(x, C, cs, P, b0, b1, out, bs); } \
@@ -61,10 +60,8 @@ static void to_blocked_fast(const float *x, int C, ptrdiff_t cs, ptrdiff_t P, in
             transpose16_avx512(r);
             for (int i = 0; i < 16; i++) _mm512_storeu_ps(dst + (p0 + i) * 16, r[i]);
         }
-        if (whole < P) {
-            for (ptrdiff_t p = whole; p < P; p++)
-                for (int l = 0; l < 16; l++) dst[p * 16 + l] = src[l * cs + p];
-        }
+        for (ptrdiff_t p = whole; p < P; p++)
+            for (int l = 0; l < 16; l++) dst[p * 16 + l] = src[l * cs + p];
     }
 }
 static void from_blocked_fast(const float *x, ptrdiff_t bs, int C, ptrdiff_t P, int b0, int b1, float *out, ptrdiff_t cs) {

@@ -111,12 +111,8 @@ final class BlockedKernelTests: XCTestCase {
         func pick(_ a: [Int]) -> Int { a[Int(rng.next() % UInt64(a.count))] }
         for trial in 0..<40 {
             let cin = pick([1, 3, 8, 16, 20, 33]), cout = pick([1, 5, 16, 32, 40])
-            let kernel = (0..<3).map { _ in pick([1, 2, 3, 3, 5]) }
-            let stride = (0..<3).map { _ in pick([1, 1, 2]) }
             // Depth dilation only at depth stride 1 (the phased copy).
-            let dilation = [kernel[0] > 1 && stride[0] == 1 ? pick([1, 2, 3]) : 1] + kernel[1...].map { $0 > 1 ? pick([1, 1, 2]) : 1 }
-            let pb = kernel.map { pick(Array(0...($0 / 2 + 1))) }, pa = kernel.map { pick(Array(0...($0 / 2 + 1))) }
-            let spatial = (0..<3).map { i in max(1, dilation[i] * (kernel[i] - 1) + 1 - pb[i] - pa[i]) + pick([0, 1, 3, 6]) }
+            let (kernel, stride, dilation, pb, pa, spatial) = randomWindow(rank: 3, depthDilation: [1, 2, 3], &rng)
             let n = pick([1, 2])
             let x = Tensor.uniform([n, cin] + spatial, low: -1, high: 1, rng: &rng)
             let w = Tensor.uniform([cout, cin] + kernel, low: -1, high: 1, rng: &rng)
@@ -150,12 +146,8 @@ final class BlockedKernelTests: XCTestCase {
         for trial in 0..<30 {
             let rank = trial % 3 == 0 ? 2 : 3
             let cin = pick([1, 3, 16, 20, 33]), cout = pick([1, 5, 16, 32, 40])
-            let kernel = (0..<rank).map { _ in pick([1, 2, 3, 3, 5]) }
+            let (kernel, stride, dilation, pb, pa, spatial) = randomWindow(rank: rank, depthDilation: [1, 1, 2], &rng)
             guard kernel.contains(where: { $0 > 1 }) else { continue }
-            let stride = (0..<rank).map { _ in pick([1, 1, 2]) }
-            let dilation = kernel.map { $0 > 1 ? pick([1, 1, 2]) : 1 }
-            let pb = kernel.map { pick(Array(0...($0 / 2 + 1))) }, pa = kernel.map { pick(Array(0...($0 / 2 + 1))) }
-            let spatial = (0..<rank).map { i in max(1, dilation[i] * (kernel[i] - 1) + 1 - pb[i] - pa[i]) + pick([0, 1, 3, 6]) }
             let n = pick([1, 2, 3])
             let x = Tensor.uniform([n, cin] + spatial, low: -1, high: 1, rng: &rng)
             let options = ConvOptions(stride: stride, padding: .explicit(before: pb, after: pa), dilation: dilation)
@@ -178,6 +170,22 @@ final class BlockedKernelTests: XCTestCase {
                 XCTAssertNotNil(r.input); XCTAssertNotNil(r.bias)
             }
         }
+    }
+
+    /// A random window over `rank` axes: kernels 1–5, strides 1–2, dilation 1–2 where the kernel is wider than 1 (the
+    /// first axis draws from `depthDilation`, at stride 1 only), padding up to half the kernel + 1 on either side,
+    /// and extents from the smallest the window fits in to 6 more.
+    private func randomWindow(rank: Int, depthDilation: [Int], _ rng: inout SeededGenerator)
+        -> (kernel: [Int], stride: [Int], dilation: [Int], padBefore: [Int], padAfter: [Int], spatial: [Int]) {
+        func pick(_ a: [Int]) -> Int { a[Int(rng.next() % UInt64(a.count))] }
+        let kernel = (0..<rank).map { _ in pick([1, 2, 3, 3, 5]) }
+        let stride = (0..<rank).map { _ in pick([1, 1, 2]) }
+        let dilation = kernel.enumerated().map { i, k in
+            k == 1 ? 1 : i == 0 && rank == 3 ? (stride[0] == 1 ? pick(depthDilation) : 1) : pick([1, 1, 2])
+        }
+        let pb = kernel.map { pick(Array(0...($0 / 2 + 1))) }, pa = kernel.map { pick(Array(0...($0 / 2 + 1))) }
+        let spatial = (0..<rank).map { i in max(1, dilation[i] * (kernel[i] - 1) + 1 - pb[i] - pa[i]) + pick([0, 1, 3, 6]) }
+        return (kernel, stride, dilation, pb, pa, spatial)
     }
 
     /// Runs `body` on the blocked form of x and unpacks its output of `channels` channels and `spatial` extents.

@@ -12,8 +12,8 @@ import CConvKernels
 ///
 /// Shapes: x [N, C, D, H, W], weight [Cout, C, kd, kh, kw] → [N, Cout, OD, OH, OW]. Groups 1.
 enum BlockedVolumeConvolution {
-    /// 3-D convolutions (depth dilation at depth stride 1 only), and 2-D ones with 16+ input channels and a real window as volumes of
-    /// depth 1 (a candidate of the tuner, never the rule: the blocked kernel with a copy in and out around it; it won
+    /// 3-D convolutions (depth dilation at depth stride 1 only), and 2-D ones with 16+ input channels and a real
+    /// window as volumes of depth 1 (a candidate of the tuner, never the rule: the blocked kernel with a copy in and out around it; it won
     /// 2 of GoogLeNet's 49 shapes). Groups 1, zero padding.
     static func supports(_ plan: ConvPlan) -> Bool {
         let g = plan.geometry
@@ -104,8 +104,8 @@ enum BlockedVolumeConvolution {
                 let src = ob.baseAddress!, dst = yb.baseAddress!
                 Parallel.forEach(n * od) { t in
                     let (i, z) = (t / od, t % od)
-                    ck_from_blocked_strided(src + (i * od + phased(z, count: od)) * perOut, positions * lanes, Int32(cout), positions, 0, Int32(BlockedLayout.blocks(cout)),
-                                            dst + (i * cout * od + z) * positions, od * positions)
+                    ck_from_blocked_strided(src + (i * od + phased(z, count: od)) * perOut, positions * lanes, Int32(cout), positions,
+                                            0, Int32(BlockedLayout.blocks(cout)), dst + (i * cout * od + z) * positions, od * positions)
                 }
             }
         })
