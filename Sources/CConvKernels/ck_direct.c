@@ -276,11 +276,147 @@ static void rows_forward_avx512(const ck_conv_geom *g, int M, const float *W, co
         }
     }
 }
+
+/// AVX2, stride 1 along the width: the AVX-512 kernel's scheme at 8 lanes. Filters in chunks of 4; each 16-wide
+/// segment of an output row is two vectors, so a tap costs two (masked) input loads and 4 weight broadcasts for
+/// 8 FMAs into 8 accumulators (4 filters × 2 halves).
+CK_TARGET_AVX2
+static void fwd_avx2_blocked(const ck_conv_geom *g, int M, const float *W, const float *x, float *out) {
+    const ptrdiff_t iplane = (ptrdiff_t)g->ih * g->iw, ichan = (ptrdiff_t)g->id * iplane;
+    const ptrdiff_t oplane = (ptrdiff_t)g->oh * g->ow, ochan = (ptrdiff_t)g->od * oplane;
+    const int kvol = g->kd * g->kh * g->kw, K = g->c * kvol, ow = g->ow;
+    const int chunks = (M + 3) / 4;
+    // Weights transposed to [chunk][K][4] (zero past M) and tap offsets, in per-thread scratch.
+    float *wt = ck_workspace(4, (size_t)chunks * K * 4);
+    ptrdiff_t *off = (ptrdiff_t *)ck_workspace(5, (size_t)K * 2);
+    if (!wt || !off) return;   // out of memory, recorded by ck_workspace
+    for (int k = 0; k < K; k++) {
+        for (int m = 0; m < chunks * 4; m++) wt[((m / 4) * K + k) * 4 + m % 4] = m < M ? W[(ptrdiff_t)m * K + k] : 0.0f;
+        int e = k % g->kw, b = (k / g->kw) % g->kh, a = (k / (g->kw * g->kh)) % g->kd, c = k / kvol;
+        off[k] = c * ichan + (ptrdiff_t)a * g->dd * iplane + (ptrdiff_t)b * g->dh * g->iw + e * g->dw;
+    }
+    const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    for (int ch = 0; ch < chunks; ch++) {
+        const float *wc = wt + (ptrdiff_t)ch * K * 4;
+        const int mc = M - ch * 4 < 4 ? M - ch * 4 : 4;
+        for (int z = 0; z < g->od; z++)
+            for (int y = 0; y < g->oh; y++) {
+                const float *row = x + (ptrdiff_t)z * g->sd * iplane + (ptrdiff_t)y * g->sh * g->iw;
+                for (int x0 = 0; x0 < ow; x0 += 16) {
+                    const int n = ow - x0 < 16 ? ow - x0 : 16;
+                    // Lanes past the row read nothing (masked loads) and are not stored.
+                    const __m256i m0 = _mm256_cmpgt_epi32(_mm256_set1_epi32(n), lane);
+                    const __m256i m1 = _mm256_cmpgt_epi32(_mm256_set1_epi32(n - 8), lane);
+                    __m256 a00 = _mm256_setzero_ps(), a01 = a00, a10 = a00, a11 = a00, a20 = a00, a21 = a00, a30 = a00, a31 = a00;
+                    const float *base = row + x0;
+                    for (int k = 0; k < K; k++) {
+                        const __m256 v0 = _mm256_maskload_ps(base + off[k], m0);
+                        const __m256 v1 = _mm256_maskload_ps(base + off[k] + 8, m1);
+                        const float *w = wc + k * 4;
+                        const __m256 w0 = _mm256_broadcast_ss(w), w1 = _mm256_broadcast_ss(w + 1);
+                        const __m256 w2 = _mm256_broadcast_ss(w + 2), w3 = _mm256_broadcast_ss(w + 3);
+                        a00 = _mm256_fmadd_ps(w0, v0, a00); a01 = _mm256_fmadd_ps(w0, v1, a01);
+                        a10 = _mm256_fmadd_ps(w1, v0, a10); a11 = _mm256_fmadd_ps(w1, v1, a11);
+                        a20 = _mm256_fmadd_ps(w2, v0, a20); a21 = _mm256_fmadd_ps(w2, v1, a21);
+                        a30 = _mm256_fmadd_ps(w3, v0, a30); a31 = _mm256_fmadd_ps(w3, v1, a31);
+                    }
+                    const __m256 acc[4][2] = {{a00, a01}, {a10, a11}, {a20, a21}, {a30, a31}};
+                    for (int m = 0; m < mc; m++) {
+                        float *dst = out + (ch * 4 + m) * ochan + z * oplane + (ptrdiff_t)y * ow + x0;
+                        _mm256_maskstore_ps(dst, m0, _mm256_add_ps(acc[m][0], _mm256_maskload_ps(dst, m0)));
+                        _mm256_maskstore_ps(dst + 8, m1, _mm256_add_ps(acc[m][1], _mm256_maskload_ps(dst + 8, m1)));
+                    }
+                }
+            }
+    }
+}
+
+/// Sum of the 8 lanes.
+CK_TARGET_AVX2 static inline float hsum_avx2(__m256 v) {
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    return _mm_cvtss_f32(_mm_add_ss(s, _mm_movehdup_ps(s)));
+}
+
+/// AVX2 weight gradient, stride 1 along the width: the AVX-512 kernel's scheme at 8 lanes with 4 filters per
+/// chunk, so that 12 accumulators (4 filters × 3 taps), 3 shifted input vectors and one dy vector fill the 16
+/// registers: each 8-wide segment costs 4 dy loads and 3 input loads for 12 FMAs. Bands of output rows keep a band's
+/// dy in cache while every kernel row passes over it; accumulators wait in a buffer between bands.
+CK_TARGET_AVX2
+static void dw_avx2_blocked(const ck_conv_geom *g, int M, const float *dy, const float *x, float *dW) {
+    const ptrdiff_t iplane = (ptrdiff_t)g->ih * g->iw, ichan = (ptrdiff_t)g->id * iplane;
+    const ptrdiff_t oplane = (ptrdiff_t)g->oh * g->ow, ochan = (ptrdiff_t)g->od * oplane;
+    const int kw = g->kw, kvol = g->kd * g->kh * kw, K = g->c * kvol, ow = g->ow, rows = K / kw;
+    const int chunks = (kw + 2) / 3, outRows = g->od * g->oh;
+    int band = (int)(32768 / ((ptrdiff_t)16 * (ow > 0 ? ow : 1)));
+    if (band < 1) band = 1;
+    if (band > outRows) band = outRows;
+    const size_t slots = (size_t)rows * chunks * 12;
+    __m256 *buffer = NULL;
+    if (posix_memalign((void **)&buffer, 32, slots * sizeof(__m256)) != 0) buffer = NULL;
+    const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    for (int m0 = 0; m0 < M; m0 += 4) {
+        const int mc = M - m0 < 4 ? M - m0 : 4;
+        const float *d[4];
+        for (int m = 0; m < 4; m++) d[m] = dy + (ptrdiff_t)(m0 + (m < mc ? m : 0)) * ochan;
+        // Without a buffer (allocation failed) one band covers every row: the same sums, less cache reuse.
+        __m256 local[12];
+        const int bandRows = buffer ? band : outRows;
+        if (buffer) for (size_t i = 0; i < slots; i++) buffer[i] = _mm256_setzero_ps();
+        for (int row0 = 0; row0 < outRows; row0 += bandRows) {
+            const int row1 = row0 + bandRows < outRows ? row0 + bandRows : outRows;
+            for (int r = 0; r < rows; r++) {
+                const int b = r % g->kh, a = (r / g->kh) % g->kd, c = r / (g->kh * g->kd);
+                const ptrdiff_t rowOff = c * ichan + (ptrdiff_t)a * g->dd * iplane + (ptrdiff_t)b * g->dh * g->iw;
+                for (int ec = 0; ec < chunks; ec++) {
+                    const int e0 = ec * 3, ne = kw - e0 < 3 ? kw - e0 : 3;
+                    __m256 *acc = buffer ? buffer + ((size_t)r * chunks + ec) * 12 : local;
+                    if (!buffer) for (int i = 0; i < 12; i++) local[i] = _mm256_setzero_ps();
+                    __m256 a0[4], a1[4], a2[4];
+                    for (int m = 0; m < 4; m++) { a0[m] = acc[m * 3]; a1[m] = acc[m * 3 + 1]; a2[m] = acc[m * 3 + 2]; }
+                    for (int zy = row0; zy < row1; zy++) {
+                        const int z = zy / g->oh, y = zy % g->oh;
+                        const float *src = x + rowOff + (ptrdiff_t)z * g->sd * iplane + (ptrdiff_t)y * g->sh * g->iw + e0 * g->dw;
+                        const ptrdiff_t o = z * oplane + (ptrdiff_t)y * ow;
+                        for (int x0 = 0; x0 < ow; x0 += 8) {
+                            const int n = ow - x0 < 8 ? ow - x0 : 8;
+                            const __m256i mask = _mm256_cmpgt_epi32(_mm256_set1_epi32(n), lane);
+                            const __m256 v0 = _mm256_maskload_ps(src + x0, mask);
+                            const __m256 v1 = ne > 1 ? _mm256_maskload_ps(src + x0 + g->dw, mask) : v0;
+                            const __m256 v2 = ne > 2 ? _mm256_maskload_ps(src + x0 + 2 * g->dw, mask) : v0;
+#pragma clang loop unroll(full)
+                            for (int m = 0; m < 4; m++) {
+                                const __m256 dv = _mm256_maskload_ps(d[m] + o + x0, mask);
+                                a0[m] = _mm256_fmadd_ps(dv, v0, a0[m]);
+                                a1[m] = _mm256_fmadd_ps(dv, v1, a1[m]);
+                                a2[m] = _mm256_fmadd_ps(dv, v2, a2[m]);
+                            }
+                        }
+                    }
+                    for (int m = 0; m < 4; m++) { acc[m * 3] = a0[m]; acc[m * 3 + 1] = a1[m]; acc[m * 3 + 2] = a2[m]; }
+                    if (!buffer)
+                        for (int m = 0; m < mc; m++)
+                            for (int j = 0; j < ne; j++) dW[(ptrdiff_t)(m0 + m) * K + r * kw + e0 + j] += hsum_avx2(local[m * 3 + j]);
+                }
+            }
+        }
+        if (buffer)
+            for (int r = 0; r < rows; r++)
+                for (int ec = 0; ec < chunks; ec++) {
+                    const int e0 = ec * 3, ne = kw - e0 < 3 ? kw - e0 : 3;
+                    const __m256 *acc = buffer + ((size_t)r * chunks + ec) * 12;
+                    for (int m = 0; m < mc; m++)
+                        for (int j = 0; j < ne; j++) dW[(ptrdiff_t)(m0 + m) * K + r * kw + e0 + j] += hsum_avx2(acc[m * 3 + j]);
+                }
+    }
+    free(buffer);
+}
 #endif
 
 void ck_direct_conv_forward(const ck_conv_geom *g, int M, const float *W, const float *x, float *out) {
 #if CK_X86
     if (ck_active_isa() == CK_ISA_AVX512 && g->sw == 1) { fwd_avx512_blocked(g, M, W, x, out); return; }
+    if (ck_active_isa() == CK_ISA_AVX2 && g->sw == 1) { fwd_avx2_blocked(g, M, W, x, out); return; }
 #endif
     CK_PICK(fwd, g, M, W, x, out)
 }
@@ -288,6 +424,7 @@ void ck_direct_conv_forward(const ck_conv_geom *g, int M, const float *W, const 
 void ck_direct_conv_dweight(const ck_conv_geom *g, int M, const float *dy, const float *x, float *dW) {
 #if CK_X86
     if (ck_active_isa() == CK_ISA_AVX512 && g->sw == 1) { dw_avx512_blocked(g, M, dy, x, dW); return; }
+    if (ck_active_isa() == CK_ISA_AVX2 && g->sw == 1) { dw_avx2_blocked(g, M, dy, x, dW); return; }
 #endif
     CK_PICK(dw, g, M, dy, x, dW)
 }
