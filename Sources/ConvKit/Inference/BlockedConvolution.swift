@@ -57,21 +57,23 @@ struct BlockedConvolution {
         let perGroup = outBlocks * inBlocks * taps * icb * lanes
         weights = [Float](unsafeUninitializedCapacity: groups * perGroup) { buf, count in
             count = buf.count
-            w.withUnsafeBufferPointer { src in
+            let dst = buf.baseAddress!
+            dst.initialize(repeating: 0, count: buf.count)
+            // Source order (contiguous reads), each value scattered to its lane: the layout's zeros (channels past
+            // Cout_g and Cin_g) are the fill above.
+            w.withUnsafeBufferPointer { wb in
+                let src = wb.baseAddress!
                 for gi in 0..<groups {
-                    for ob in 0..<outBlocks {
-                        for ib in 0..<inBlocks {
-                            for t in 0..<taps {
-                                for ic in 0..<icb {
-                                    let cin = plainInput ? ic : ib * lanes + ic
-                                    let at = gi * perGroup + BlockedConvolution.packedOffset(
-                                        outBlock: ob, inBlock: ib, tap: t, channel: ic, outBlocks: outBlocks, inBlocks: inBlocks, taps: taps, channelsPerBlock: icb)
-                                    for ol in 0..<lanes {
-                                        let cout = ob * lanes + ol
-                                        buf[at + ol] = cin < cinG && cout < coutG ? src[((gi * coutG + cout) * cinG + cin) * taps + t] : 0
-                                    }
-                                }
-                            }
+                    for cout in 0..<coutG {
+                        let ob = cout / lanes, ol = cout % lanes
+                        let first = ob / 4 * 4, size = Swift.min(4, outBlocks - first)
+                        let blockBase = gi * perGroup + first * inBlocks * taps * icb * lanes + (ob - first) * lanes + ol
+                        for cin in 0..<cinG {
+                            let ib = plainInput ? 0 : cin / lanes, ic = plainInput ? cin : cin % lanes
+                            let row = src + ((gi * coutG + cout) * cinG + cin) * taps
+                            var at = blockBase + ((ib * taps) * icb + ic) * size * lanes
+                            let tapStep = icb * size * lanes
+                            for t in 0..<taps { dst[at] = row[t]; at += tapStep }
                         }
                     }
                 }

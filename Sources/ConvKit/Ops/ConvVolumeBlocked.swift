@@ -70,7 +70,8 @@ enum BlockedVolumeConvolution {
         } }
         // The 2-D convolution over kd·cb input blocks.
         let k2 = kd * cb * lanes
-        let w2 = Tensor(shape: [cout, k2, g.kernel[1], g.kernel[2]], scalars: {
+        // Depth 1 over whole blocks of channels: the 2-D weights are the 3-D ones.
+        let w2 = kd == 1 && cin == k2 ? weight.reshaped([cout, k2, g.kernel[1], g.kernel[2]]) : Tensor(shape: [cout, k2, g.kernel[1], g.kernel[2]], scalars: {
             let taps = g.kernel[1] * g.kernel[2]
             var v = [Float](repeating: 0, count: cout * k2 * taps)
             weight.withUnsafeBufferPointer { wb in
