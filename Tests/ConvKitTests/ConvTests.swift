@@ -1,6 +1,6 @@
 import XCTest
 import CConvKernels
-import ConvKit
+@testable import ConvKit
 
 final class ConvTests: XCTestCase {
     /// The notes' worked example: 6×6 image, left half 10, right half 0, vertical edge filter → 30s in the middle.
