@@ -197,31 +197,6 @@ final class ConvTests: XCTestCase {
             XCTAssertLessThan(relativeError(gx, nx), 2e-3)
         }
     }
-}
-
-final class WinogradTests: XCTestCase {
-    /// The Winograd path against the definition, on odd sizes (partial edge tiles), asymmetric padding,
-    /// bias, several samples, and every ISA.
-    func testMatchesReference() {
-        var rng = SeededGenerator(seed: 21)
-        defer { ck_force_isa(CK_ISA_AVX512) }
-        for isa in availableISAs() {
-            ck_force_isa(isa)
-            // Rows of 12, 10, 13, 7 and 33 tiles: partial and full 16-tile vectors of the input transform.
-            for (n, c, m, h, w, pb, pa) in [(2, 16, 24, 27, 23, [1, 1], [1, 1]), (2, 32, 16, 34, 19, [0, 2], [1, 0]), (3, 16, 16, 28, 28, [0, 0], [0, 0]),
-                                            (1, 16, 16, 14, 14, [1, 1], [1, 1]), (1, 16, 16, 12, 66, [1, 1], [1, 1])] {
-                let x = Tensor.uniform([n, c, h, w], low: -1, high: 1, rng: &rng)
-                let wt = Tensor.uniform([m, c, 3, 3], low: -1, high: 1, rng: &rng)
-                let b = Tensor.uniform([m], low: -1, high: 1, rng: &rng)
-                let o = ConvOptions(padding: .explicit(before: pb, after: pa))
-                XCTAssertTrue(Winograd.applies(input: x.shape, weight: wt.shape, options: o))
-                let y = conv(x, weight: wt, bias: b, options: o)
-                let ref = Reference.conv(x, wt, bias: b, stride: [1, 1], padBefore: pb, padAfter: pa, dilation: [1, 1], groups: 1)
-                XCTAssertEqual(y.shape, ref.shape)
-                XCTAssertLessThan(y.maxAbsDifference(ref), 1e-3, "isa \(isa) \(n)×\(c)×\(h)×\(w)")
-            }
-        }
-    }
 
     /// The few-filter direct kernels (≤ 16 filters: register-blocked per ISA at width stride 1 — AVX-512 in chunks of
     /// 8 filters × 16 positions, AVX2 in chunks of 4 × 16 forward and 4 filters × 3 taps × 8 positions for the
@@ -265,5 +240,30 @@ final class WinogradTests: XCTestCase {
             checked += 1
         }
         XCTAssertGreaterThan(checked, 30)
+    }
+}
+
+final class WinogradTests: XCTestCase {
+    /// The Winograd path against the definition, on odd sizes (partial edge tiles), asymmetric padding,
+    /// bias, several samples, and every ISA.
+    func testMatchesReference() {
+        var rng = SeededGenerator(seed: 21)
+        defer { ck_force_isa(CK_ISA_AVX512) }
+        for isa in availableISAs() {
+            ck_force_isa(isa)
+            // Rows of 12, 10, 13, 7 and 33 tiles: partial and full 16-tile vectors of the input transform.
+            for (n, c, m, h, w, pb, pa) in [(2, 16, 24, 27, 23, [1, 1], [1, 1]), (2, 32, 16, 34, 19, [0, 2], [1, 0]), (3, 16, 16, 28, 28, [0, 0], [0, 0]),
+                                            (1, 16, 16, 14, 14, [1, 1], [1, 1]), (1, 16, 16, 12, 66, [1, 1], [1, 1])] {
+                let x = Tensor.uniform([n, c, h, w], low: -1, high: 1, rng: &rng)
+                let wt = Tensor.uniform([m, c, 3, 3], low: -1, high: 1, rng: &rng)
+                let b = Tensor.uniform([m], low: -1, high: 1, rng: &rng)
+                let o = ConvOptions(padding: .explicit(before: pb, after: pa))
+                XCTAssertTrue(Winograd.applies(input: x.shape, weight: wt.shape, options: o))
+                let y = conv(x, weight: wt, bias: b, options: o)
+                let ref = Reference.conv(x, wt, bias: b, stride: [1, 1], padBefore: pb, padAfter: pa, dilation: [1, 1], groups: 1)
+                XCTAssertEqual(y.shape, ref.shape)
+                XCTAssertLessThan(y.maxAbsDifference(ref), 1e-3, "isa \(isa) \(n)×\(c)×\(h)×\(w)")
+            }
+        }
     }
 }
