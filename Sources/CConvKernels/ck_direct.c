@@ -86,24 +86,36 @@ CK_INSTANTIATE(CK_DIRECT_VARIANT)
 
 #if CK_X86
 #include <immintrin.h>
+
+/// The register-blocked forwards' set-up, in per-thread scratch: weights transposed to [chunk][K][F] (F filters a
+/// chunk, zeros past M) and the input offset of every tap (c, a, b, e). NULL when the scratch cannot be had (the
+/// failure is recorded by ck_workspace).
+static float *direct_chunked_taps(const ck_conv_geom *g, int M, const float *W, int F, ptrdiff_t **offsets) {
+    const ptrdiff_t iplane = (ptrdiff_t)g->ih * g->iw, ichan = (ptrdiff_t)g->id * iplane;
+    const int kvol = g->kd * g->kh * g->kw, K = g->c * kvol, chunks = (M + F - 1) / F;
+    float *wt = ck_workspace(4, (size_t)chunks * K * F);
+    ptrdiff_t *off = (ptrdiff_t *)ck_workspace(5, (size_t)K * 2);
+    if (!wt || !off) return NULL;
+    for (int k = 0; k < K; k++) {
+        for (int m = 0; m < chunks * F; m++) wt[((m / F) * K + k) * F + m % F] = m < M ? W[(ptrdiff_t)m * K + k] : 0.0f;
+        int e = k % g->kw, b = (k / g->kw) % g->kh, a = (k / (g->kw * g->kh)) % g->kd, c = k / kvol;
+        off[k] = c * ichan + (ptrdiff_t)a * g->dd * iplane + (ptrdiff_t)b * g->dh * g->iw + e * g->dw;
+    }
+    *offsets = off;
+    return wt;
+}
 /// AVX-512, stride 1 along the width: register-blocked like a GEMM micro-kernel without packing.
 /// Filters go in chunks of 8; for each 16-wide segment of an output row, 8 accumulators (one per filter)
 /// sum every tap: one masked load of the shifted input row and 8 FMAs per tap.
 CK_TARGET_AVX512
 static void fwd_avx512_blocked(const ck_conv_geom *g, int M, const float *W, const float *x, float *out) {
-    const ptrdiff_t iplane = (ptrdiff_t)g->ih * g->iw, ichan = (ptrdiff_t)g->id * iplane;
+    const ptrdiff_t iplane = (ptrdiff_t)g->ih * g->iw;
     const ptrdiff_t oplane = (ptrdiff_t)g->oh * g->ow, ochan = (ptrdiff_t)g->od * oplane;
-    const int kvol = g->kd * g->kh * g->kw, K = g->c * kvol, ow = g->ow;
+    const int K = g->c * g->kd * g->kh * g->kw, ow = g->ow;
     const int chunks = (M + 7) / 8;
-    // Weights transposed to [chunk][K][8] (zero past M) and tap offsets, in per-thread scratch.
-    float *wt = ck_workspace(4, (size_t)chunks * K * 8);
-    ptrdiff_t *off = (ptrdiff_t *)ck_workspace(5, (size_t)K * 2);
-    if (!wt || !off) return;   // out of memory, recorded by ck_workspace
-    for (int k = 0; k < K; k++) {
-        for (int m = 0; m < chunks * 8; m++) wt[((m / 8) * K + k) * 8 + m % 8] = m < M ? W[(ptrdiff_t)m * K + k] : 0.0f;
-        int e = k % g->kw, b = (k / g->kw) % g->kh, a = (k / (g->kw * g->kh)) % g->kd, c = k / kvol;
-        off[k] = c * ichan + (ptrdiff_t)a * g->dd * iplane + (ptrdiff_t)b * g->dh * g->iw + e * g->dw;
-    }
+    ptrdiff_t *off = NULL;
+    const float *wt = direct_chunked_taps(g, M, W, 8, &off);
+    if (!wt) return;   // out of memory, recorded by ck_workspace
     for (int ch = 0; ch < chunks; ch++) {
         const float *wc = wt + (ptrdiff_t)ch * K * 8;
         const int mc = M - ch * 8 < 8 ? M - ch * 8 : 8;
@@ -282,19 +294,13 @@ static void rows_forward_avx512(const ck_conv_geom *g, int M, const float *W, co
 /// 8 FMAs into 8 accumulators (4 filters × 2 halves).
 CK_TARGET_AVX2
 static void fwd_avx2_blocked(const ck_conv_geom *g, int M, const float *W, const float *x, float *out) {
-    const ptrdiff_t iplane = (ptrdiff_t)g->ih * g->iw, ichan = (ptrdiff_t)g->id * iplane;
+    const ptrdiff_t iplane = (ptrdiff_t)g->ih * g->iw;
     const ptrdiff_t oplane = (ptrdiff_t)g->oh * g->ow, ochan = (ptrdiff_t)g->od * oplane;
-    const int kvol = g->kd * g->kh * g->kw, K = g->c * kvol, ow = g->ow;
+    const int K = g->c * g->kd * g->kh * g->kw, ow = g->ow;
     const int chunks = (M + 3) / 4;
-    // Weights transposed to [chunk][K][4] (zero past M) and tap offsets, in per-thread scratch.
-    float *wt = ck_workspace(4, (size_t)chunks * K * 4);
-    ptrdiff_t *off = (ptrdiff_t *)ck_workspace(5, (size_t)K * 2);
-    if (!wt || !off) return;   // out of memory, recorded by ck_workspace
-    for (int k = 0; k < K; k++) {
-        for (int m = 0; m < chunks * 4; m++) wt[((m / 4) * K + k) * 4 + m % 4] = m < M ? W[(ptrdiff_t)m * K + k] : 0.0f;
-        int e = k % g->kw, b = (k / g->kw) % g->kh, a = (k / (g->kw * g->kh)) % g->kd, c = k / kvol;
-        off[k] = c * ichan + (ptrdiff_t)a * g->dd * iplane + (ptrdiff_t)b * g->dh * g->iw + e * g->dw;
-    }
+    ptrdiff_t *off = NULL;
+    const float *wt = direct_chunked_taps(g, M, W, 4, &off);
+    if (!wt) return;   // out of memory, recorded by ck_workspace
     const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
     for (int ch = 0; ch < chunks; ch++) {
         const float *wc = wt + (ptrdiff_t)ch * K * 4;
